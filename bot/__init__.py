@@ -1,0 +1,1 @@
+"""Alex: the support assistant for sellers, and the services around it."""

@@ -1,0 +1,1 @@
+"""Our Rasa input channels: each verifies who the seller is before a message reaches the bot."""

@@ -1,0 +1,46 @@
+"""Typed `/intent` commands are obeyed only when the bot offered them as a button.
+
+Rasa parses any message that starts with '/' as an intent with forged confidence, entities that fill slots, and
+built-ins like /restart. A button click arrives as the same text as typing it, so the only safe rule is: accept a
+'/payload' exactly as the last bot message offered it, and strip the leading '/' from anything else, so it is read
+as ordinary words. Every channel passes its text through here.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rasa.core.agent import Agent
+from rasa.shared.core.events import BotUttered, UserUttered
+
+COMMAND_PREFIX = "/"
+
+
+def disarm(text: str, offered_payloads: Iterable[str]) -> str:
+    """Return the text to hand to Rasa: an offered payload unchanged, any other command as plain words."""
+    stripped = text.strip()
+    if not stripped.startswith(COMMAND_PREFIX):
+        return text
+    if stripped in set(offered_payloads):
+        return stripped
+    return stripped.lstrip(COMMAND_PREFIX + " ").strip()
+
+
+async def offered_payloads(agent: Agent, sender_id: str) -> list[str]:
+    """The button payloads of the bot's messages since the seller last wrote."""
+    if agent.tracker_store is None:
+        return []
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    if tracker is None:
+        return []
+    payloads: list[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            payloads.extend(
+                button["payload"]
+                for button in (event.data or {}).get("buttons") or []
+                if isinstance(button.get("payload"), str)
+            )
+    return payloads
