@@ -1,0 +1,112 @@
+"""Does spaCy earn its place in config.yml? Train NLU variants on data/nlu and score them on the held-out
+test set (tests/nlu/test_nlu.yml), in one run on one machine, side by side with a whitespace-tokenizer baseline.
+
+    .venv/bin/python bench/nlu_pipelines.py [--seeds 7 11]
+
+Writes bench/results/nlu_pipelines.json and .md. Each variant is config.yml with one change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import nlp_pipeline  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def _with_tokenizer(pipeline: list[dict], spacy: bool) -> list[dict]:
+    rest = [c for c in pipeline if c["name"] not in ("SpacyNLP", "SpacyTokenizer")]
+    head = [c for c in pipeline if c["name"] in ("SpacyNLP", "SpacyTokenizer")] if spacy else [
+        {"name": "WhitespaceTokenizer"}]
+    return head + rest
+
+
+def variants(base: dict) -> dict[str, dict]:
+    """name -> config; the first is the baseline."""
+    return {
+        "whitespace tokens (baseline)": {**base, "pipeline": _with_tokenizer(base["pipeline"], spacy=False)},
+        "spaCy tokens + lookup lemmas (config.yml)": {**base, "pipeline": _with_tokenizer(base["pipeline"], True)},
+    }
+
+
+def _seeded(config: dict, seed: int) -> dict:
+    config = copy.deepcopy(config)
+    for component in config["pipeline"]:
+        if component["name"] == "DIETClassifier":
+            component["random_seed"] = seed
+    return config
+
+
+def evaluate(name: str, config: dict, seed: int, work: Path) -> dict:
+    slug = f"{abs(hash(name)) % 10**8}-{seed}"
+    config_path = work / f"config-{slug}.yml"
+    config_path.write_text(yaml.safe_dump(_seeded(config, seed), sort_keys=False))
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "rasa", *args], cwd=ROOT, env=env, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    started = time.monotonic()
+    run("train", "nlu", "--config", str(config_path), "--nlu", "data/nlu", "--out", str(work),
+        "--fixed-model-name", slug)
+    train_seconds = time.monotonic() - started
+    out = work / f"eval-{slug}"
+    run("test", "nlu", "--nlu", "tests/nlu/test_nlu.yml", "--model", str(work / f"{slug}.tar.gz"),
+        "--out", str(out))
+    report = json.loads((out / "intent_report.json").read_text())
+    return {"variant": name, "seed": seed, "accuracy": report["accuracy"],
+            "macro_f1": report["macro avg"]["f1-score"], "train_seconds": round(train_seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 11])
+    args = parser.parse_args()
+    nlp_pipeline.build()
+    base = yaml.safe_load((ROOT / "config.yml").read_text())
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:  # interleave variants so machine noise hits both alike
+            for name, config in variants(base).items():
+                rows.append(evaluate(name, config, seed, Path(tmp)))
+                print(json.dumps(rows[-1]), flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "nlu_pipelines.json").write_text(json.dumps(rows, indent=2) + "\n")
+    names = list(variants(base))
+    lines = [
+        "# NLU pipelines on the held-out test set (tests/nlu/test_nlu.yml)",
+        "",
+        f"Trained on data/nlu, seeds {args.seeds}, one run on this machine (2 cores). Median over seeds.",
+        "",
+        "| variant | intent accuracy | macro F1 | train time (s) | accuracy vs baseline |",
+        "|---|---|---|---|---|",
+    ]
+    baseline = statistics.median(r["accuracy"] for r in rows if r["variant"] == names[0])
+    for name in names:
+        mine = [r for r in rows if r["variant"] == name]
+        accuracy = statistics.median(r["accuracy"] for r in mine)
+        lines.append(
+            f"| {name} | {accuracy:.3f} | {statistics.median(r['macro_f1'] for r in mine):.3f} | "
+            f"{statistics.median(r['train_seconds'] for r in mine):.0f} | {accuracy - baseline:+.3f} |"
+        )
+    (RESULTS / "nlu_pipelines.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
