@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Text
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.order_numbers import MalformedNumber, normalise
 
 
-class OrderNumberFormValidation(FormValidationAction):
-    """Normalises `order_number` (spaces, '#', case) and refuses text that is no order or dispute number."""
-
-    def name(self) -> Text:  # abstract base: subclasses name their form's validator
-        raise NotImplementedError
+class OrderNumberValidation:
+    """Mixed into a form's FormValidationAction: normalises `order_number` (spaces, '#', case) and refuses text
+    that is no order or dispute number. (A mixin, not an Action: rasa_sdk registers every Action subclass.)"""
 
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

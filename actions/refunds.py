@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Rejected
-from actions.forms import OrderNumberFormValidation
+from actions.forms import OrderNumberValidation
 from actions.seller import verified_seller
 from bot.order_numbers import NumberKind, kind_of
 
@@ -38,7 +38,7 @@ def _day(moment: str | None) -> str:
     return datetime.fromisoformat(moment).strftime("%d %b %Y").lstrip("0") if moment else ""
 
 
-class ValidateRefundStatusForm(OrderNumberFormValidation):
+class ValidateRefundStatusForm(OrderNumberValidation, FormValidationAction):
     """Validates the number the refund status form collects."""
 
     def name(self) -> Text:

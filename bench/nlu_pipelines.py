@@ -36,11 +36,21 @@ def _with_tokenizer(pipeline: list[dict], spacy: bool) -> list[dict]:
     return head + rest
 
 
+def _word_vectors(pipeline: list[dict], lemma_settings: tuple[bool, ...]) -> list[dict]:
+    """Replace the word-level CountVectorsFeaturizer by one per `use_lemma` setting."""
+    index = next(i for i, c in enumerate(pipeline) if c["name"] == "CountVectorsFeaturizer" and "analyzer" not in c)
+    words = [{"name": "CountVectorsFeaturizer", "use_lemma": use_lemma} for use_lemma in lemma_settings]
+    return pipeline[:index] + words + pipeline[index + 1:]
+
+
 def variants(base: dict) -> dict[str, dict]:
     """name -> config; the first is the baseline."""
+    whitespace = _with_tokenizer(base["pipeline"], spacy=False)
+    spacy = _with_tokenizer(base["pipeline"], spacy=True)
     return {
-        "whitespace tokens (baseline)": {**base, "pipeline": _with_tokenizer(base["pipeline"], spacy=False)},
-        "spaCy tokens + lookup lemmas (config.yml)": {**base, "pipeline": _with_tokenizer(base["pipeline"], True)},
+        "whitespace tokens (baseline)": {**base, "pipeline": _word_vectors(whitespace, (False,))},
+        "spaCy tokens, lemmas only": {**base, "pipeline": _word_vectors(spacy, (True,))},
+        "spaCy tokens, lemmas + word forms": {**base, "pipeline": _word_vectors(spacy, (True, False))},
     }
 
 

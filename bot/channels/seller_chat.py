@@ -52,8 +52,8 @@ class SellerChatInput(InputChannel):
         )
 
     def __init__(self, identity_secret: str, max_message_chars: int = _DEFAULT_MAX_MESSAGE_CHARS) -> None:
-        if not identity_secret:
-            raise ValueError("seller_chat needs an identity_secret (ALEX_IDENTITY_SECRET)")
+        if not identity_secret or "${" in identity_secret:
+            raise ValueError("seller_chat needs an identity_secret (ALEX_IDENTITY_SECRET, unquoted in YAML)")
         self.identity_secret = identity_secret
         self.max_message_chars = max_message_chars
 

@@ -1,0 +1,30 @@
+"""Helpers for talking to the running stack as a seller, and for reading Rasa's view of a conversation."""
+
+from __future__ import annotations
+
+import requests
+
+from bot.identity import mint_seller_token
+from bot.settings import Settings
+from bot.terminal_chat import SellerChatClient
+
+
+def seller(settings: Settings, seller_id: str = "S1001", session: str | None = None) -> SellerChatClient:
+    return SellerChatClient(settings.rasa_url, mint_seller_token(seller_id, settings.identity_secret), session)
+
+
+def say(client: SellerChatClient, text: str) -> list[str]:
+    """Send one message; return the bot's texts (a non-200 fails the test with the channel's error)."""
+    reply = client.send(text)
+    assert reply.status_code == 200, reply.text
+    return [m.get("text", "") for m in reply.json()["messages"]]
+
+
+def tracker(settings: Settings, conversation_id: str) -> dict:
+    reply = requests.get(
+        f"{settings.rasa_url}/conversations/{conversation_id}/tracker",
+        params={"token": settings.rasa_token},
+        timeout=30,
+    )
+    reply.raise_for_status()
+    return reply.json()
