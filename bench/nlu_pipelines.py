@@ -3,7 +3,8 @@ test set (tests/nlu/test_nlu.yml), in one run on one machine, side by side with 
 
     .venv/bin/python bench/nlu_pipelines.py [--seeds 7 11]
 
-Writes bench/results/nlu_pipelines.json and .md. Each variant is config.yml with one change.
+Writes bench/results/nlu_pipelines.json and .md. Each variant is config.yml with its tokenizer and word-level
+count vectors swapped; everything else (char n-grams, DIET settings) stays as config.yml has it.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from bot import nlp_pipeline  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 
 
+_TOKENIZERS = ("WhitespaceTokenizer", "SpacyNLP", "SpacyTokenizer")
+_SPACY = [{"name": "SpacyNLP", "model": str(nlp_pipeline.PIPELINE_DIR)}, {"name": "SpacyTokenizer"}]
+
+
 def _with_tokenizer(pipeline: list[dict], spacy: bool) -> list[dict]:
-    rest = [c for c in pipeline if c["name"] not in ("SpacyNLP", "SpacyTokenizer")]
-    head = [c for c in pipeline if c["name"] in ("SpacyNLP", "SpacyTokenizer")] if spacy else [
-        {"name": "WhitespaceTokenizer"}]
-    return head + rest
+    rest = [c for c in pipeline if c["name"] not in _TOKENIZERS]
+    return (_SPACY if spacy else [{"name": "WhitespaceTokenizer"}]) + rest
 
 
 def _word_vectors(pipeline: list[dict], lemma_settings: tuple[bool, ...]) -> list[dict]:

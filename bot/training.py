@@ -29,11 +29,16 @@ def _input_files() -> list[Path]:
     return files
 
 
+def _uses_spacy() -> bool:
+    return "SpacyNLP" in (PROJECT_ROOT / "config.yml").read_text()
+
+
 def model_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in _input_files():
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(nlp_pipeline.fingerprint().encode())
+    if _uses_spacy():
+        digest.update(nlp_pipeline.fingerprint().encode())
     digest.update(metadata.version("rasa").encode())
     return digest.hexdigest()[:16]
 
@@ -44,13 +49,15 @@ def model_path() -> Path:
 
 def ensure_model(log: Path | None = None) -> Path:
     """Return a model trained on the current inputs, training one first if needed."""
-    nlp_pipeline.build()
     target = model_path()
     if target.exists():
         return target
-    spacy_build = nlp_pipeline.fingerprint()
+    spacy_build = ""
+    if _uses_spacy():
+        nlp_pipeline.build()
+        spacy_build = nlp_pipeline.fingerprint()
     # Rasa's training cache keys SpacyNLP by model name only: a rebuilt pipeline must not reuse cached outputs.
-    force = not _LAST_SPACY_BUILD.exists() or _LAST_SPACY_BUILD.read_text() != spacy_build
+    force = _LAST_SPACY_BUILD.exists() and _LAST_SPACY_BUILD.read_text() != spacy_build
     command = [
         sys.executable, "-m", "rasa", "train", "--fixed-model-name", target.name.removesuffix(".tar.gz"),
         "--out", str(MODELS_DIR),
@@ -58,5 +65,6 @@ def ensure_model(log: Path | None = None) -> Path:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     with open(log or os.devnull, "w") as sink:
         subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, stdout=sink, stderr=subprocess.STDOUT)
+    _LAST_SPACY_BUILD.parent.mkdir(parents=True, exist_ok=True)
     _LAST_SPACY_BUILD.write_text(spacy_build)
     return target
