@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 
@@ -10,6 +11,12 @@ from bot.backend.db import Database
 from bot.settings import PROJECT_ROOT, ensure_local_secrets, load_settings, state_dir
 
 DEMO_SELLER = "S1001"
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 
 
 def start(seller_id: str) -> None:
@@ -29,6 +36,9 @@ def start(seller_id: str) -> None:
         print(f"Training the model (data or config changed); about 3-5 minutes. Log: {logs / 'train.log'}")
     model = ensure_model(log=logs / "train.log")
     print("Model:", model.relative_to(PROJECT_ROOT))
+    # Ctrl-C, or a TERM from a service manager, stops everything (even where a parent shell ignores SIGINT).
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     print("Starting backend, action server and Rasa (about 30-60 s)...")
     stack = Stack(settings, model, logs)
     try:
