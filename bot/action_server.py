@@ -6,15 +6,15 @@ here Rasa must present `Authorization: Bearer <ALEX_ACTIONS_TOKEN>` (set in endp
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 
 from rasa_sdk.endpoint import create_app
-from sanic import Sanic, response
+from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.http_auth import error_response, presents
 from bot.settings import load_settings
 
 
@@ -29,9 +29,8 @@ def build_app(token: str) -> Sanic:
     async def authenticate(request: Request) -> HTTPResponse | None:
         if request.path == "/health":
             return None
-        scheme, _, presented = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
-            return response.json({"error": {"code": "unauthenticated", "message": "Unknown caller."}}, status=401)
+        if not presents(request, token):
+            return error_response(401, "unauthenticated", "Unknown caller.")
         return None
 
     return app

@@ -7,7 +7,6 @@ read is scoped to that seller.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -19,6 +18,8 @@ from sanic.response import HTTPResponse
 
 from bot.backend import views
 from bot.backend.db import Database
+from bot.http_auth import error_response as error
+from bot.http_auth import presents
 from bot.order_numbers import MalformedNumber, NumberKind, kind_of, normalise
 
 logger = logging.getLogger(__name__)
@@ -26,11 +27,6 @@ logger = logging.getLogger(__name__)
 # Database calls are synchronous: run them on a bounded pool, never on the event loop.
 _DB_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="backend-db")
 _MAX_PAGE = 100
-
-
-def error(status: int, code: str, message: str) -> HTTPResponse:
-    """The one error shape: a machine-readable code and a sentence for people."""
-    return response.json({"error": {"code": code, "message": message}}, status=status)
 
 
 def create_app(database: Database, service_key: str, name: str = "alex_backend") -> Sanic:
@@ -51,8 +47,7 @@ def create_app(database: Database, service_key: str, name: str = "alex_backend")
     async def authenticate(request: Request) -> HTTPResponse | None:
         if request.path == "/v1/health":
             return None
-        scheme, _, key = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), service_key.encode()):
+        if not presents(request, service_key):
             return error(401, "unauthenticated", "A valid service key is required.")
         return None
 

@@ -20,6 +20,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.command_guard import disarm, offered_payloads
+from bot.http_auth import bearer_token
+from bot.http_auth import error_response as _error
 from bot.identity import InvalidIdentity, bind_conversation, verify_seller_token
 
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -30,10 +32,6 @@ _DEFAULT_MAX_MESSAGE_CHARS = 2000
 def conversation_id(seller_id: str, session: str) -> str:
     """`web:<session>:<seller>`: the session has no ':', so distinct pairs never share an id."""
     return f"web:{session}:{seller_id}"
-
-
-def _error(status: int, code: str, message: str) -> HTTPResponse:
-    return response.json({"error": {"code": code, "message": message}}, status=status)
 
 
 class SellerChatInput(InputChannel):
@@ -58,10 +56,7 @@ class SellerChatInput(InputChannel):
         self.max_message_chars = max_message_chars
 
     def _seller_from(self, request: Request) -> str:
-        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer":
-            raise InvalidIdentity("no bearer token")
-        return verify_seller_token(token.strip(), self.identity_secret)
+        return verify_seller_token(bearer_token(request), self.identity_secret)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
