@@ -11,8 +11,21 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.support_hours import SupportHours, SupportHoursError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SECRET_NAMES = ("ALEX_IDENTITY_SECRET", "ALEX_BACKEND_KEY", "ALEX_ACTIONS_TOKEN", "ALEX_RASA_TOKEN")
+SECRET_NAMES = (
+    "ALEX_IDENTITY_SECRET", "ALEX_BACKEND_KEY", "ALEX_ACTIONS_TOKEN", "ALEX_RASA_TOKEN",
+    "ALEX_PLATFORM_KEY", "ALEX_CONSOLE_KEY", "ALEX_DEMO_AGENT_PASSWORD",
+    "ALEX_WHATSAPP_TOKEN", "ALEX_WHATSAPP_APP_SECRET", "ALEX_WHATSAPP_VERIFY_TOKEN",
+)
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
+# No WhatsApp number is connected until an operator sets the real id (README: "Connect WhatsApp").
+UNCONNECTED_PHONE_NUMBER_ID = "000000000000000"
+
+
+class SettingsError(RuntimeError):
+    """A setting that is missing or can't be read: the process must not start."""
 
 
 def state_dir() -> Path:
@@ -35,6 +48,26 @@ class Settings:
     rasa_token: str
     backend_timeout_seconds: float
     max_message_chars: int
+    platform_key: str
+    console_key: str
+    demo_agent_password: str
+    evidence_dir: Path
+    help_page_port: int = 5058
+    max_upload_bytes: int = 50 * 1024 * 1024
+    whatsapp_graph_url: str = DEFAULT_GRAPH_URL
+    whatsapp_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_phone_number_id: str = UNCONNECTED_PHONE_NUMBER_ID
+    whatsapp_template: str = "alex_agent_reply"
+    whatsapp_template_language: str = "en"
+    socketio_redis_url: str = ""
+    # When the support team works (bot/support_hours.py has the syntax); "" = always, SLAs in calendar hours.
+    support_hours: str = ""
+    support_timezone: str = "UTC"
+
+    def support_calendar(self) -> SupportHours:
+        return SupportHours(self.support_hours, self.support_timezone)
 
     @property
     def backend_url(self) -> str:
@@ -47,6 +80,19 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def help_page_url(self) -> str:
+        """Where sellers open the help page (the platform's stand-in) and its chat."""
+        return os.environ.get("ALEX_HELP_PAGE_URL", f"http://127.0.0.1:{self.help_page_port}")
+
+    @property
+    def help_page_origins(self) -> list[str]:
+        """The only origins the web chat accepts (CORS and the WebSocket handshake's Origin)."""
+        origins = [self.help_page_url.rstrip("/")]
+        if origins[0] == f"http://127.0.0.1:{self.help_page_port}":
+            origins.append(f"http://localhost:{self.help_page_port}")
+        return origins
 
     def process_environment(self) -> dict[str, str]:
         """The variables every child process gets, so all of them read the same configuration."""
@@ -64,8 +110,27 @@ class Settings:
             "ALEX_RASA_TOKEN": self.rasa_token,
             "ALEX_BACKEND_TIMEOUT": str(self.backend_timeout_seconds),
             "ALEX_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+            "ALEX_PLATFORM_KEY": self.platform_key,
+            "ALEX_CONSOLE_KEY": self.console_key,
+            "ALEX_DEMO_AGENT_PASSWORD": self.demo_agent_password,
+            "ALEX_EVIDENCE_DIR": str(self.evidence_dir),
+            "ALEX_HELP_PAGE_PORT": str(self.help_page_port),
+            "ALEX_HELP_PAGE_URL": self.help_page_url,
+            "ALEX_HELP_PAGE_ORIGINS": ",".join(self.help_page_origins),
+            "ALEX_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+            "ALEX_WHATSAPP_GRAPH_URL": self.whatsapp_graph_url,
+            "ALEX_WHATSAPP_TOKEN": self.whatsapp_token,
+            "ALEX_WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "ALEX_WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+            "ALEX_WHATSAPP_PHONE_NUMBER_ID": self.whatsapp_phone_number_id,
+            "ALEX_WHATSAPP_TEMPLATE": self.whatsapp_template,
+            "ALEX_WHATSAPP_TEMPLATE_LANGUAGE": self.whatsapp_template_language,
+            "ALEX_SOCKETIO_REDIS_URL": self.socketio_redis_url,
+            "ALEX_SUPPORT_HOURS": self.support_hours,
+            "ALEX_SUPPORT_TIMEZONE": self.support_timezone,
             "RASA_TELEMETRY_ENABLED": "false",
-            # Sanic accepts 100 MB bodies by default; nothing we serve needs more than a chat message.
+            # Sanic accepts 100 MB bodies by default; nothing we serve needs more than a chat message
+            # (the web chat's evidence upload streams, with its own limit, ALEX_MAX_UPLOAD_BYTES).
             "SANIC_REQUEST_MAX_SIZE": "65536",
         }
 
@@ -101,10 +166,10 @@ def load_settings() -> Settings:
     def secret(name: str) -> str:
         value = os.environ.get(name) or local.get(name)
         if not value:
-            raise RuntimeError(f"{name} is not set (run ./alex start once, or export it)")
+            raise SettingsError(f"{name} is not set (run ./alex start once, or export it)")
         return value
 
-    return Settings(
+    settings = Settings(
         backend_port=int(os.environ.get("ALEX_BACKEND_PORT", "5056")),
         actions_port=int(os.environ.get("ALEX_ACTIONS_PORT", "5055")),
         rasa_port=int(os.environ.get("ALEX_RASA_PORT", "5005")),
@@ -116,4 +181,27 @@ def load_settings() -> Settings:
         rasa_token=secret("ALEX_RASA_TOKEN"),
         backend_timeout_seconds=float(os.environ.get("ALEX_BACKEND_TIMEOUT", "5")),
         max_message_chars=int(os.environ.get("ALEX_MAX_MESSAGE_CHARS", "2000")),
+        platform_key=secret("ALEX_PLATFORM_KEY"),
+        console_key=secret("ALEX_CONSOLE_KEY"),
+        demo_agent_password=secret("ALEX_DEMO_AGENT_PASSWORD"),
+        evidence_dir=Path(os.environ.get("ALEX_EVIDENCE_DIR", home / "evidence")),
+        help_page_port=int(os.environ.get("ALEX_HELP_PAGE_PORT", "5058")),
+        max_upload_bytes=int(os.environ.get("ALEX_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024))),
+        whatsapp_graph_url=os.environ.get("ALEX_WHATSAPP_GRAPH_URL", DEFAULT_GRAPH_URL),
+        whatsapp_token=secret("ALEX_WHATSAPP_TOKEN"),
+        whatsapp_app_secret=secret("ALEX_WHATSAPP_APP_SECRET"),
+        whatsapp_verify_token=secret("ALEX_WHATSAPP_VERIFY_TOKEN"),
+        whatsapp_phone_number_id=os.environ.get("ALEX_WHATSAPP_PHONE_NUMBER_ID", UNCONNECTED_PHONE_NUMBER_ID),
+        whatsapp_template=os.environ.get("ALEX_WHATSAPP_TEMPLATE", "alex_agent_reply"),
+        whatsapp_template_language=os.environ.get("ALEX_WHATSAPP_TEMPLATE_LANGUAGE", "en"),
+        socketio_redis_url=os.environ.get("ALEX_SOCKETIO_REDIS_URL", ""),
+        support_hours=os.environ.get("ALEX_SUPPORT_HOURS", ""),
+        support_timezone=os.environ.get("ALEX_SUPPORT_TIMEZONE", "") or "UTC",
     )
+    for name, check in (("ALEX_SUPPORT_HOURS", lambda: SupportHours(settings.support_hours)),
+                        ("ALEX_SUPPORT_TIMEZONE", lambda: SupportHours("", settings.support_timezone))):
+        try:
+            check()
+        except SupportHoursError as error:
+            raise SettingsError(f"{name} is not valid: {error}") from None
+    return settings

@@ -1,0 +1,54 @@
+"""Assistant role, for the channels: which seller a WhatsApp number belongs to, and the WhatsApp channel's
+shared state (so it survives restarts and is shared by replicas)."""
+
+from __future__ import annotations
+
+from bot.backend.domain import whatsapp
+from bot.backend.errors import ApiError
+from bot.backend.operations import Call, Reply, Role, Router
+from bot.backend.schemas import requests as rq
+from bot.backend.schemas import responses as rs
+from bot.backend.views import iso
+
+router = Router(Role.ASSISTANT, "channels")
+
+
+@router.get("/v1/identities/whatsapp/{e164}", response=rs.WhatsAppIdentity,
+            not_found=("identity_not_found", "linked WhatsApp number"),
+            summary="The seller a WhatsApp number is linked to, and the number's last inbound message time "
+                    "(for the 24-hour window). Unknown and unlinked numbers answer alike.",
+            errors=[(404, "identity_not_found")])
+def whatsapp_identity(call: Call) -> Reply:
+    identity = whatsapp.link_of(call.session, call.params["e164"])
+    return Reply(200, {"seller_id": identity.seller_id,
+                       "last_inbound_at": iso(whatsapp.last_inbound(call.session, identity.external_id))})
+
+
+def _message_id(raw: str) -> str:
+    if not 1 <= len(raw) <= 128 or not raw.isprintable():
+        raise ApiError(422, "validation_failed", "Message ids are 1-128 printable characters.")
+    return raw
+
+
+@router.put("/v1/channels/whatsapp/inbound/{message_id}", body=rq.WhatsAppInboundRequest, response=rs.InboundRecorded,
+            status=201, also=(200,), replay=False,
+            summary="Record an inbound message id: 201 the first time, 200 with duplicate=true after that (Meta "
+                    "redelivers). Also records the number's last inbound time. Naturally idempotent: the "
+                    "Idempotency-Key is required but never replayed, so a redelivery always learns it is one.",
+            errors=[(422, "validation_failed")])
+def record_inbound(call: Call) -> Reply:
+    message_id = _message_id(call.params["message_id"])
+    first = whatsapp.record_inbound(call.session, message_id, call.body.number, call.body.received_at, call.now)
+    return Reply(201 if first else 200, {"message_id": message_id, "duplicate": not first})
+
+
+@router.put("/v1/channels/whatsapp/statuses/{message_id}", body=rq.WhatsAppStatusRequest, response=rs.StatusRecorded,
+            replay=False,
+            summary="Record a status update (sent, delivered, read, failed) of one of our outbound messages.",
+            errors=[(422, "validation_failed")])
+def record_status(call: Call) -> Reply:
+    message_id = _message_id(call.params["message_id"])
+    b = call.body
+    first = whatsapp.record_status(call.session, message_id, b.status, b.at, b.recipient,
+                                   [e.dict(exclude_none=True) for e in b.errors], call.now)
+    return Reply(200, {"message_id": message_id, "status": b.status.value, "duplicate": not first})

@@ -1,0 +1,112 @@
+"""Idempotency keys and concurrent writers, on SQLite (WAL + BEGIN IMMEDIATE) and PostgreSQL (row locks and
+UNIQUE constraints): retries never write twice, races never make two of a thing that may exist once."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.backend.client import Backend
+
+N = 8
+
+
+def _together(calls: list) -> list[requests.Response]:
+    """Run the calls at the same time, each on its own connection."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(requests.Session()), calls))
+
+
+def test_a_repeated_write_replays_the_first_response(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "dispatched")
+    body = backend.dispute_body(seller, order["number"])
+    first = backend.post(f"/v1/sellers/{seller}/disputes", body, idempotency_key="open-1")
+    again = backend.post(f"/v1/sellers/{seller}/disputes", {**body}, idempotency_key="open-1")
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert backend.get(f"/v1/sellers/{seller}/disputes?order_number={order['number']}").json()["total"] == 1
+
+
+def test_a_key_reused_for_another_request_is_refused(backend: Backend) -> None:
+    seller = backend.new_seller()
+    key = "reuse-" + uuid.uuid4().hex
+    assert backend.post(f"/v1/sellers/{seller}/evidence/notes", {"text": "a", "purpose": "other"},
+                        idempotency_key=key).status_code == 201
+    reused = backend.post(f"/v1/sellers/{seller}/evidence/notes", {"text": "b", "purpose": "other"},
+                          idempotency_key=key)
+    assert reused.status_code == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    other_path = backend.post(f"/v1/sellers/S1002/evidence/notes", {"text": "a", "purpose": "other"},
+                              idempotency_key=key)
+    assert other_path.status_code == 422
+
+
+def test_keys_are_scoped_to_the_caller(backend: Backend) -> None:
+    key = "shared-" + uuid.uuid4().hex
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "unpaid")
+    assert backend.post(f"/v1/sellers/{seller}/orders/{order['number']}/cancel", idempotency_key=key).status_code == 200
+    platform = backend.post("/v1/platform/sellers/S1001/wallet/top-ups", {"amount": "1.00"}, role="platform",
+                            idempotency_key=key)
+    assert platform.status_code == 201 and "Idempotent-Replayed" not in platform.headers
+
+
+def test_a_refused_write_is_not_stored_so_a_retry_may_succeed_later(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "dispatched")
+    body = backend.dispute_body(seller, order["number"], buyer_email=None)
+    assert backend.post(f"/v1/sellers/{seller}/disputes", body, idempotency_key="k-proof").status_code == 422
+    fixed = backend.post(f"/v1/sellers/{seller}/disputes", {**body, "buyer_email": "b@mail.example"},
+                         idempotency_key="k-proof")
+    assert fixed.status_code == 201
+
+
+def test_concurrent_open_dispute_calls_with_different_keys_create_one_dispute(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "delivered")
+    body = backend.dispute_body(seller, order["number"])
+    path = f"/v1/sellers/{seller}/disputes"
+    replies = _together([lambda s: backend.post(path, body, session=s) for _ in range(N)])
+    statuses = sorted(r.status_code for r in replies)
+    assert statuses == [201] + [409] * (N - 1), [r.text for r in replies]
+    assert {r.json()["error"]["code"] for r in replies if r.status_code == 409} == {"dispute_already_open"}
+    assert backend.get(f"{path}?order_number={order['number']}").json()["total"] == 1
+
+
+def test_concurrent_open_dispute_calls_with_the_same_key_create_one_dispute_and_answer_alike(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "delivered")
+    body = backend.dispute_body(seller, order["number"])
+    path = f"/v1/sellers/{seller}/disputes"
+    key = "same-" + uuid.uuid4().hex
+    replies = _together([lambda s: backend.post(path, body, session=s, idempotency_key=key) for _ in range(N)])
+    assert {r.status_code for r in replies} == {201}, [r.text for r in replies]
+    assert len({r.content for r in replies}) == 1
+    assert sum(1 for r in replies if "Idempotent-Replayed" not in r.headers) == 1
+    assert backend.get(f"{path}?order_number={order['number']}").json()["total"] == 1
+
+
+def test_concurrent_cancel_and_pay_leave_one_consistent_outcome(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "unpaid")
+    number = order["number"]
+    replies = _together([
+        lambda s: backend.post(f"/v1/sellers/{seller}/orders/{number}/cancel", session=s),
+        lambda s: backend.post(f"/v1/platform/orders/{number}/pay", {"method": "paypal"}, role="platform", session=s),
+    ] * 3)
+    successes = [r for r in replies if r.status_code == 200]
+    assert len(successes) == 1, [r.text for r in replies]
+    final = backend.get(f"/v1/sellers/{seller}/orders/{number}").json()
+    assert final["status"] == successes[0].json()["status"]
+
+
+def test_concurrent_new_numbers_never_collide(backend: Backend) -> None:
+    seller = backend.new_seller()
+    replies = _together([lambda s: backend.post("/v1/platform/orders", {
+        "seller_id": seller, "lines": [{"sku": "S", "product": "P", "quantity": 1, "unit_price": "1.00"}]},
+        role="platform", session=s) for _ in range(N)])
+    assert [r.status_code for r in replies] == [201] * N
+    assert len({r.json()["number"] for r in replies}) == N
