@@ -33,6 +33,15 @@ def mint_seller_token(seller_id: str, secret: str, ttl_seconds: int = DEFAULT_TT
 
 def verify_seller_token(token: str | None, secret: str) -> str:
     """Return the seller id a valid token names, or raise InvalidIdentity."""
+    return verified_seller_claims(token, secret)[0]
+
+
+def verified_seller_claims(token: str | None, secret: str) -> tuple[str, int]:
+    """The seller id and expiry (Unix time) of a valid token, or raise InvalidIdentity.
+
+    A long-lived connection (the web chat's socket) keeps the expiry, so the token keeps mattering after the
+    handshake instead of only gating it.
+    """
     if not token or not secret:
         raise InvalidIdentity("no token")
     try:
@@ -49,7 +58,7 @@ def verify_seller_token(token: str | None, secret: str) -> str:
     seller_id = claims["sub"]
     if not isinstance(seller_id, str) or not seller_id:
         raise InvalidIdentity("no subject")
-    return seller_id
+    return seller_id, int(claims["exp"])
 
 
 _BINDING_KEY = "seller_binding"

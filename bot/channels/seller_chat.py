@@ -11,7 +11,6 @@ conversations; the client's `sender` and `metadata` (which Rasa's stock `rest` c
 
 from __future__ import annotations
 
-import re
 from typing import Any, Awaitable, Callable, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -19,19 +18,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.command_guard import disarm, offered_payloads
+from bot.channels.verified import (
+    DEFAULT_MAX_MESSAGE_CHARS,
+    SESSION_NAME,
+    Refused,
+    checked_text,
+    configured,
+    conversation_id,
+    message_metadata,
+)
 from bot.http_auth import bearer_token
 from bot.http_auth import error_response as _error
-from bot.identity import InvalidIdentity, bind_conversation, verify_seller_token
+from bot.identity import InvalidIdentity, verify_seller_token
 
-_SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DEFAULT_SESSION = "main"
-_DEFAULT_MAX_MESSAGE_CHARS = 2000
-
-
-def conversation_id(seller_id: str, session: str) -> str:
-    """`web:<session>:<seller>`: the session has no ':', so distinct pairs never share an id."""
-    return f"web:{session}:{seller_id}"
 
 
 class SellerChatInput(InputChannel):
@@ -45,14 +45,12 @@ class SellerChatInput(InputChannel):
     def from_credentials(cls, credentials: dict[Text, Any] | None) -> "SellerChatInput":
         credentials = credentials or {}
         return cls(
-            identity_secret=credentials.get("identity_secret") or "",
-            max_message_chars=int(credentials.get("max_message_chars") or _DEFAULT_MAX_MESSAGE_CHARS),
+            identity_secret=configured(credentials.get("identity_secret"), "seller_chat identity_secret"),
+            max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
         )
 
-    def __init__(self, identity_secret: str, max_message_chars: int = _DEFAULT_MAX_MESSAGE_CHARS) -> None:
-        if not identity_secret or "${" in identity_secret:
-            raise ValueError("seller_chat needs an identity_secret (ALEX_IDENTITY_SECRET, unquoted in YAML)")
-        self.identity_secret = identity_secret
+    def __init__(self, identity_secret: str, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+        self.identity_secret = configured(identity_secret, "seller_chat identity_secret")
         self.max_message_chars = max_message_chars
 
     def _seller_from(self, request: Request) -> str:
@@ -78,22 +76,15 @@ class SellerChatInput(InputChannel):
             if body is None:
                 return _error(400, "bad_request", "Send a JSON object with a 'message'.")
             session = body.get("session", _DEFAULT_SESSION)
-            if not isinstance(session, str) or not _SESSION_NAME.match(session):
+            if not isinstance(session, str) or not SESSION_NAME.match(session):
                 return _error(400, "bad_session", "'session' must be 1-64 letters, digits, '-' or '_'.")
-            text = body.get("message")
-            if not isinstance(text, str):
-                return _error(400, "bad_message", "'message' must be a string.")
-            if len(text) > self.max_message_chars:
-                return _error(
-                    413, "message_too_long",
-                    f"Messages are limited to {self.max_message_chars} characters; please shorten it.",
-                )
-
             sender_id = conversation_id(seller_id, session)
-            agent = request.app.ctx.agent
-            text = disarm(text, await offered_payloads(agent, sender_id))
-            if not text.strip():
-                return _error(400, "empty_message", "The message is empty.")
+            try:
+                text = await checked_text(
+                    request.app.ctx.agent, sender_id, body.get("message"), self.max_message_chars
+                )
+            except Refused as refused:
+                return _error(refused.status, refused.code, refused.message)
 
             collector = CollectingOutputChannel()
             await on_new_message(
@@ -102,7 +93,7 @@ class SellerChatInput(InputChannel):
                     collector,
                     sender_id,
                     input_channel=self.name(),
-                    metadata=bind_conversation(sender_id, seller_id, self.identity_secret),
+                    metadata=message_metadata(sender_id, seller_id, self.identity_secret),
                 )
             )
             return response.json({"conversation_id": sender_id, "messages": collector.messages})

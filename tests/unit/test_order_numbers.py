@@ -12,13 +12,16 @@ from bot.order_numbers import MalformedNumber, NumberKind, kind_of, normalise
         ("sh-2410-200045", "SH2410200045"),
         ("Cj2410180012345", "CJ2410180012345"),
         ("  zf2410230001 ", "ZF2410230001"),
+        ("rt 2411 0700 01", "RT2411070001"),
+        ("#tk2411080001", "TK2411080001"),
     ],
 )
 def test_numbers_in_any_format_sellers_type_normalise_to_one_form(typed: str, canonical: str) -> None:
     assert normalise(typed) == canonical
 
 
-@pytest.mark.parametrize("typed", ["", "CJ12", "order 55", "XX2410180012345", "CJ24101800123451234567", "SH 24a0"])
+@pytest.mark.parametrize("typed", ["", "CJ12", "order 55", "XX2410180012345", "CJ24101800123451234567", "SH 24a0",
+                                   "CJ\u0662\u0664\u0661\u0660\u0661\u0668\u0660\u0660"])
 def test_text_that_is_no_order_number_is_refused(typed: str) -> None:
     with pytest.raises(MalformedNumber):
         normalise(typed)
