@@ -1,19 +1,23 @@
-"""Refund status: what happened to the money for one order or dispute, from the backend's facts."""
+"""Refund status: what happened to the money for each order or dispute the seller names, from the backend's
+facts, or the seller's recent refunds when they name none (seed 001 §14: order logs, Disputes, wallet)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Rejected
-from actions.forms import OrderNumberValidation
+from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Refund, Rejected
+from actions.conversation import Turn, day
+from actions.forms import backend_failure
 from actions.seller import verified_seller
-from bot.order_numbers import NumberKind, kind_of
+from bot.order_numbers import MalformedNumber, NumberKind, kind_of, normalise
+
+MAX_LOOKUPS = 5  # numbers answered per message; more would flood the chat
+RECENT_REFUNDS = 5
 
 _REFUND_RESPONSES = {
     ("balance", "done"): "utter_refund_done_balance",
@@ -23,6 +27,8 @@ _REFUND_RESPONSES = {
 }
 _NO_REFUND_RESPONSES = {
     "open": "utter_no_refund_dispute_open",
+    "resend_proposed": "utter_no_refund_dispute_resend",
+    "resend_agreed": "utter_no_refund_dispute_resend",
     "rejected": "utter_no_refund_dispute_rejected",
     "resent": "utter_no_refund_dispute_resent",
     "cancelled": "utter_no_refund_dispute_cancelled",
@@ -30,23 +36,13 @@ _NO_REFUND_RESPONSES = {
 _ORDER_WITHOUT_DISPUTE_RESPONSES = {
     "unpaid": "utter_no_refund_unpaid",
     "closed": "utter_no_refund_closed",
+    "cancelled": "utter_no_refund_cancelled",
 }
 
 
-def _day(moment: str | None) -> str:
-    """'2024-10-15T10:00:00' -> '15 Oct 2024' (dates only: we never promise times we don't know)."""
-    return datetime.fromisoformat(moment).strftime("%d %b %Y").lstrip("0") if moment else ""
-
-
-class ValidateRefundStatusForm(OrderNumberValidation, FormValidationAction):
-    """Validates the number the refund status form collects."""
-
-    def name(self) -> Text:
-        return "validate_refund_status_form"
-
-
 class ActionRefundStatus(Action):
-    """Looks up the refund for the order or dispute in `order_number` and tells the seller the facts."""
+    """Answers where the refund is for every number in the message (or the one in play), else lists the
+    seller's recent refunds."""
 
     def __init__(self) -> None:
         self.backend = BackendClient.from_environment()
@@ -57,63 +53,83 @@ class ActionRefundStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        number = tracker.get_slot("order_number")
+        events: list[EventType] = [SlotSet("order_number", None)]
         seller_id = verified_seller(tracker)
         if seller_id is None:
             dispatcher.utter_message(response="utter_identity_required")
-        elif number:
-            await self._answer(dispatcher, seller_id, number)
-        return [SlotSet("order_number", None)]
+            return events
+        raws = list(Turn.of(tracker).raw_numbers) or [n for n in [tracker.get_slot("order_number")] if n]
+        numbers: list[str] = []
+        for raw in raws:
+            try:
+                number = normalise(raw)
+            except MalformedNumber:
+                dispatcher.utter_message(response="utter_malformed_number", raw_number=raw[:40])
+                continue
+            if number not in numbers:
+                numbers.append(number)
+        try:
+            if numbers:
+                told_a_refund = False
+                for number in numbers[:MAX_LOOKUPS]:
+                    told_a_refund |= await self._answer(dispatcher, seller_id, number)
+                if told_a_refund:
+                    dispatcher.utter_message(response="utter_refund_where_to_see")
+            elif not raws:
+                await self._recent(dispatcher, seller_id)
+        except BackendUnavailable:
+            return events + backend_failure(dispatcher)
+        return events
 
-    async def _answer(self, dispatcher: CollectingDispatcher, seller_id: str, number: str) -> None:
+    async def _answer(self, dispatcher: CollectingDispatcher, seller_id: str, number: str) -> bool:
+        """Tell the refund facts of one number; True if a refund was told."""
         try:
             if kind_of(number) is NumberKind.DISPUTE:
                 disputes: tuple[Dispute, ...] = (await self.backend.dispute(seller_id, number),)
-                order = None
+                order: Order | None = None
             else:
                 order = await self.backend.order(seller_id, number)
                 disputes = order.disputes
         except (NotFound, Rejected):
             dispatcher.utter_message(response="utter_order_not_found", order_number=number)
-            return
-        except BackendUnavailable:
-            dispatcher.utter_message(response="utter_backend_unavailable")
-            return
-
-        if disputes:
-            for dispute in disputes:
-                self._tell_dispute(dispatcher, dispute)
-            if any(d.refund for d in disputes):
-                dispatcher.utter_message(response="utter_refund_where_to_see")
-        elif order is not None:
-            self._tell_order_without_dispute(dispatcher, order)
-
-    @staticmethod
-    def _tell_dispute(dispatcher: CollectingDispatcher, dispute: Dispute) -> None:
-        facts: dict[str, Any] = {
-            "order_number": dispute.order_number,
-            "dispute_number": dispute.number,
-            "opened_date": _day(dispute.opened_at),
-            "resolved_date": _day(dispute.resolved_at),
-        }
-        refund = dispute.refund
-        if refund is not None:
+            return False
+        for dispute in disputes:
+            tell_refund(dispatcher, dispute)
+        if not disputes and order is not None:
             dispatcher.utter_message(
-                response=_REFUND_RESPONSES[(refund.method, refund.status)],
-                amount=refund.amount,
-                currency=refund.currency,
-                approved_date=_day(refund.approved_at),
-                completed_date=_day(refund.completed_at),
-                **facts,
+                response=_ORDER_WITHOUT_DISPUTE_RESPONSES.get(order.status, "utter_no_refund_no_dispute"),
+                order_number=order.number,
             )
-        else:
-            dispatcher.utter_message(
-                response=_NO_REFUND_RESPONSES.get(dispute.status, "utter_no_refund_dispute_open"), **facts
-            )
+        return any(d.refund for d in disputes)
 
-    @staticmethod
-    def _tell_order_without_dispute(dispatcher: CollectingDispatcher, order: Order) -> None:
-        dispatcher.utter_message(
-            response=_ORDER_WITHOUT_DISPUTE_RESPONSES.get(order.status, "utter_no_refund_no_dispute"),
-            order_number=order.number,
-        )
+    async def _recent(self, dispatcher: CollectingDispatcher, seller_id: str) -> None:
+        refunds = await self.backend.refunds(seller_id, limit=RECENT_REFUNDS)
+        if not refunds:
+            dispatcher.utter_message(response="utter_no_recent_refunds")
+            return
+        dispatcher.utter_message(response="utter_recent_refunds")
+        for refund in refunds:
+            dispatcher.utter_message(**_refund_message(refund, refund.order_number or "", refund.dispute_number or ""))
+        dispatcher.utter_message(response="utter_refund_where_to_see")
+        dispatcher.utter_message(response="utter_refund_other_order")
+
+
+def _refund_message(refund: Refund, order_number: str, dispute_number: str) -> dict[str, Any]:
+    return {
+        "response": _REFUND_RESPONSES[(refund.method, refund.status)],
+        "amount": refund.amount, "currency": refund.currency, "order_number": order_number,
+        "dispute_number": dispute_number, "approved_date": day(refund.approved_at),
+        "completed_date": day(refund.completed_at),
+    }
+
+
+def tell_refund(dispatcher: CollectingDispatcher, dispute: Dispute) -> None:
+    """The money side of one dispute: its refund, or why it has none."""
+    if dispute.refund is not None:
+        dispatcher.utter_message(**_refund_message(dispute.refund, dispute.order_number, dispute.number))
+        return
+    dispatcher.utter_message(
+        response=_NO_REFUND_RESPONSES.get(dispute.status, "utter_no_refund_dispute_open"),
+        order_number=dispute.order_number, dispute_number=dispute.number, opened_date=day(dispute.opened_at),
+        resolved_date=day(dispute.resolved_at),
+    )

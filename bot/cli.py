@@ -8,7 +8,7 @@ import sys
 import time
 
 from bot.backend.db import Database
-from bot.settings import PROJECT_ROOT, ensure_local_secrets, load_settings, state_dir
+from bot.settings import PROJECT_ROOT, SettingsError, ensure_local_secrets, load_settings, state_dir
 
 DEMO_SELLER = "S1001"
 
@@ -30,7 +30,8 @@ def start(seller_id: str) -> None:
     settings = load_settings()
     logs = state_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    prepare(Database(settings.backend_db_url), reseed=False)
+    prepare(Database(settings.backend_db_url), reseed=False, agent_password=settings.demo_agent_password,
+            hours=settings.support_calendar())
     print("Demo data ready in", settings.backend_db_url)
     if not model_path().exists():
         print(f"Training the model (data or config changed); about 3-5 minutes. Log: {logs / 'train.log'}")
@@ -39,7 +40,7 @@ def start(seller_id: str) -> None:
     # Ctrl-C, or a TERM from a service manager, stops everything (even where a parent shell ignores SIGINT).
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print("Starting backend, action server and Rasa (about 30-60 s)...")
+    print("Starting backend, action server, Rasa and the help page (about 30-60 s)...")
     stack = Stack(settings, model, logs)
     try:
         stack.start()
@@ -47,7 +48,12 @@ def start(seller_id: str) -> None:
         sys.exit(f"Alex could not start: {error}")
     print(
         f"\nAlex is up. Backend {settings.backend_url}, actions :{settings.actions_port}, Rasa {settings.rasa_url}"
-        f"\nChat from another terminal:  ./alex chat --seller {seller_id}   (demo sellers: S1001, S1002)"
+        f"\n\n  Chat on the help page:  {settings.help_page_url}/"
+        f"\n  (sign in there as a demo seller, S1001 or S1002, then open the chat at the bottom right)"
+        f"\n\nChat from another terminal:  ./alex chat --seller {seller_id}"
+        f"\nWhatsApp webhook (see README, Connect WhatsApp):  {settings.rasa_url}/webhooks/whatsapp/webhook"
+        f"\nAgent console sign-in: agent@alex.example or supervisor@alex.example, password "
+        f"{settings.demo_agent_password} (ALEX_DEMO_AGENT_PASSWORD)"
         f"\nLogs: {logs}   Stop: Ctrl-C\n"
     )
     try:
@@ -71,7 +77,13 @@ def main(argv: list[str] | None = None) -> None:
         command.add_argument("--seller", default=DEMO_SELLER, help="demo seller to chat as (S1001 or S1002)")
     commands.add_parser("seed", help="reset the backend to the demo data")
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except SettingsError as error:
+        sys.exit(f"Alex can't start: {error}")
 
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "start":
         start(args.seller)
     elif args.command == "chat":
@@ -82,7 +94,9 @@ def main(argv: list[str] | None = None) -> None:
         from bot.backend.__main__ import prepare
 
         ensure_local_secrets()
-        prepare(Database(load_settings().backend_db_url), reseed=True)
+        settings = load_settings()
+        prepare(Database(settings.backend_db_url), reseed=True, agent_password=settings.demo_agent_password,
+                hours=settings.support_calendar())
         print("Demo data restored.")
 
 

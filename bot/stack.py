@@ -1,4 +1,4 @@
-"""Start and stop Alex's three processes: the backend, the action server and the Rasa server.
+"""Start and stop Alex's processes: the backend, the action server, the Rasa server and the help page.
 
 The README's `./alex start` and the end-to-end tests boot the stack through this one class, so the tests
 exercise exactly what a user runs.
@@ -52,7 +52,11 @@ class Stack:
                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                 "--enable-api", "--auth-token", settings.rasa_token,
                 "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
+                # Browsers may call Rasa (the web chat's polling transport and upload) from the help page only.
+                "--cors", *settings.help_page_origins,
             ], f"{settings.rasa_url}/webhooks/seller_chat/", log_dir / "rasa.log"),
+            Process("helppage", [python, "-m", "bot.helppage"],
+                    f"http://127.0.0.1:{settings.help_page_port}/health", log_dir / "helppage.log"),
         ]
         if only is not None:
             self.processes = [p for p in self.processes if p.name in only]

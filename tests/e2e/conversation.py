@@ -28,3 +28,13 @@ def tracker(settings: Settings, conversation_id: str) -> dict:
     )
     reply.raise_for_status()
     return reply.json()
+
+
+def post_bot_event(settings: Settings, conversation_id: str, event: dict, output_channel: str) -> None:
+    """Send a bot event to the seller outside a turn, as issue 6's agent replies do (Rasa's HTTP API)."""
+    reply = requests.post(
+        f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
+        params={"token": settings.rasa_token, "execute_side_effects": "true", "output_channel": output_channel},
+        json=event, timeout=30,
+    )
+    assert reply.status_code == 200, reply.text

@@ -98,7 +98,7 @@ def test_a_button_the_bot_offered_works_as_a_command(stack: tuple[Stack, Setting
     reply = chat.send("hello")
     payloads = [b["payload"] for m in reply.json()["messages"] for b in m.get("buttons") or []]
     assert "/check_refund_status" in payloads
-    assert "Which order or dispute number" in " ".join(say(chat, "/check_refund_status"))
+    assert "Your most recent refunds" in " ".join(say(chat, "/check_refund_status"))
 
 
 def test_one_sellers_session_name_never_reaches_another_sellers_conversation(stack: tuple[Stack, Settings]) -> None:

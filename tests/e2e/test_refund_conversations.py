@@ -36,21 +36,28 @@ def test_every_refund_state_in_the_demo_data_gets_its_facts(
         assert fact in answer, answer
 
 
-def test_without_a_number_alex_asks_for_it_then_answers(stack: tuple[Stack, Settings]) -> None:
+def test_without_a_number_alex_lists_the_recent_refunds_then_answers_for_a_number(
+    stack: tuple[Stack, Settings]
+) -> None:
     _, settings = stack
     chat = seller(settings)
-    assert "Which order or dispute number" in " ".join(say(chat, "where is my refund??"))
-    assert "42.50 USD" in " ".join(say(chat, "its #SH2410200045"))
+    answer = " ".join(say(chat, "where is my refund??"))
+    assert "Your most recent refunds" in answer and "42.50 USD" in answer and "send me its number" in answer
+    assert "What would you like to do" in " ".join(say(chat, "#SH2410200045"))  # a bare number: buttons
+    assert "42.50 USD" in " ".join(say(chat, '/check_refund_status{"order_number":"SH2410200045"}'))
 
 
-def test_a_malformed_number_is_explained_and_asked_again(stack: tuple[Stack, Settings]) -> None:
+def test_a_malformed_number_is_explained(stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
     chat = seller(settings)
-    say(chat, "where is my refund")
-    answer = " ".join(say(chat, "CJ12"))
-    assert "doesn't look like an order or dispute number" in answer
-    assert "Which order or dispute number" in answer
-    assert "65.00 USD" in " ".join(say(chat, "sorry, CJ2410180012347"))
+    assert "doesn't look like an order or dispute number" in " ".join(say(chat, "refund status for CJ12 pls"))
+    assert "65.00 USD" in " ".join(say(chat, "sorry, refund for CJ2410180012347"))
+
+
+def test_several_numbers_in_one_message_each_get_their_refund(stack: tuple[Stack, Settings]) -> None:
+    _, settings = stack
+    answer = " ".join(say(seller(settings), "refunds for cj 2410 1800 12345 and #SH2410200047?"))
+    assert "42.50 USD" in answer and "65.00 USD" in answer
 
 
 def test_unknown_and_another_sellers_numbers_get_the_same_not_found_answer(stack: tuple[Stack, Settings]) -> None:
@@ -69,7 +76,7 @@ def test_a_backend_outage_gets_its_own_answer_and_alex_recovers(stack: tuple[Sta
     running.halt("backend")
     try:
         answer = " ".join(say(seller(settings), "where is my refund for CJ2410180012345"))
-        assert "can't reach the order system" in answer
+        assert "can't reach the order system" in answer and "pass this to a person" in answer
     finally:
         running.resume("backend")
     assert "42.50 USD" in " ".join(say(seller(settings), "where is my refund for CJ2410180012345"))

@@ -1,5 +1,5 @@
 from bot.channels.command_guard import disarm
-from bot.channels.seller_chat import conversation_id
+from bot.channels.verified import conversation_id
 
 
 def test_a_payload_the_bot_offered_passes_unchanged() -> None:

@@ -1,0 +1,173 @@
+"""What the latest message brings (intent, numbers, entities, links, attachments), and the keys for writes.
+
+Every flow reads the seller's message through `Turn`, so "what counts as an answer" is decided in one place.
+Idempotency keys are derived from the conversation and the user event that confirmed a write: the same
+confirmation always produces the same key, so a retried action (or a retried HTTP call) never writes twice,
+while a new confirmation (a new event) is a new write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.types import DomainDict
+
+from bot.order_numbers import MalformedNumber, NumberKind, kind_of, normalise
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_DOMAIN = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s<>\"']*)?", re.IGNORECASE)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}\.[A-Za-z]{2,63}")
+_NUMBER = re.compile(r"[#]?\b[CcSsZz][JjHhFf][\s-]?\d[\d\s-]{0,24}\d\b")
+
+ORDER_KINDS = (NumberKind.STORE_ORDER, NumberKind.WHOLESALE_ORDER)
+
+# Intents that never answer a flow's question: questions answered on the side, small talk, a person.
+SIDE_QUESTION_INTENTS = frozenset({
+    "ask_cancel_order", "ask_open_dispute", "ask_close_dispute", "ask_refund_types", "ask_dispute_cases",
+    "ask_return_order", "ask_dispute_on_platform", "ask_dispute_proof", "ask_return_to_warehouse",
+    "ask_avoid_returns", "bot_challenge", "out_of_scope", "greet", "goodbye", "thanks", "nlu_fallback",
+    "request_human_agent",
+})
+# Intents that start a flow of their own.
+FLOW_INTENTS = frozenset({
+    "check_order_status", "check_refund_status", "check_dispute_status", "request_cancel_order",
+    "request_open_dispute", "request_close_dispute", "agree_resend", "add_dispute_message", "request_return",
+})
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The seller's latest message, as the flows read it."""
+
+    intent: str
+    text: str
+    raw_numbers: tuple[str, ...]
+    entities: dict[str, tuple[str, ...]]
+    attachments: tuple[dict[str, Any], ...] = ()
+    urls: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, tracker: Tracker) -> "Turn":
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        if text.startswith("/"):
+            text = ""  # a button payload carries entities, not words
+        entities: dict[str, list[str]] = {}
+        for entity in message.get("entities") or []:
+            value = entity.get("value")
+            if isinstance(value, str) and value:
+                entities.setdefault(entity.get("entity", ""), []).append(value)
+        metadata = message.get("metadata") or {}
+        attachments = tuple(
+            a for a in metadata.get("attachments") or []
+            if isinstance(a, dict) and isinstance(a.get("evidence_id"), str) and a["evidence_id"]
+        )
+        return cls(
+            intent=(message.get("intent") or {}).get("name") or "",
+            text=text.strip(),
+            raw_numbers=tuple(dict.fromkeys(entities.get("order_number", []))),
+            entities={name: tuple(dict.fromkeys(values)) for name, values in entities.items()},
+            attachments=attachments,
+            urls=tuple(dict.fromkeys(u.rstrip(".,);!?") for u in _URL.findall(text))),
+            emails=tuple(dict.fromkeys(_EMAIL.findall(text))),
+        )
+
+    def links_or_domains(self) -> tuple[str, ...]:
+        """Links, or else web addresses typed without http:// ("mystore.com")."""
+        if self.urls:
+            return self.urls
+        return tuple(d.rstrip(".,);!?") for d in _DOMAIN.findall(_EMAIL.sub(" ", self.text)))
+
+    def entity(self, name: str) -> str | None:
+        """The last value of an entity in this message (a correction names the new value last)."""
+        values = self.entities.get(name) or ()
+        return values[-1] if values else None
+
+    def numbers(self) -> tuple[list[str], list[str]]:
+        """(canonical numbers, raw texts that look like numbers but are malformed), each once, in order."""
+        good: list[str] = []
+        bad: list[str] = []
+        for raw in self.raw_numbers:
+            try:
+                number = normalise(raw)
+            except MalformedNumber:
+                bad.append(raw)
+                continue
+            if number not in good:
+                good.append(number)
+        return good, bad
+
+    def words_besides_numbers_and_links(self) -> int:
+        rest = _URL.sub(" ", _NUMBER.sub(" ", self.text))
+        return len(re.findall(r"[^\W\d_]+", rest))
+
+    def prose(self) -> str:
+        """The message without its links: what a seller wrote in their own words."""
+        return re.sub(r"\s+", " ", _URL.sub(" ", self.text)).strip()
+
+    def is_question_on_the_side(self) -> bool:
+        return self.intent in SIDE_QUESTION_INTENTS and (self.text.endswith("?") or self.intent in (
+            "request_human_agent", "bot_challenge", "greet", "thanks", "goodbye"))
+
+
+def is_order_number(number: str) -> bool:
+    return kind_of(number) in ORDER_KINDS
+
+
+def is_dispute_number(number: str) -> bool:
+    return kind_of(number) is NumberKind.DISPUTE
+
+
+def latest_user_event(tracker: Tracker) -> dict[str, Any]:
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return event
+    return {}
+
+
+def idempotency_key(tracker: Tracker, purpose: str) -> str:
+    """A key for one write: this conversation, the user event that confirmed it, and what is written.
+
+    Visible ASCII, at most 128 characters (the backend's limit)."""
+    confirming = latest_user_event(tracker)
+    material = "\x1f".join([
+        tracker.sender_id,
+        purpose,
+        str(confirming.get("message_id") or ""),
+        repr(confirming.get("timestamp")),
+        (tracker.latest_message or {}).get("text") or "",
+    ])
+    return "alex-" + hashlib.sha256(material.encode()).hexdigest()[:48]
+
+
+def channel_of(conversation_id: str) -> str:
+    """The backend's channel name for a conversation id (`wa:<number>` is WhatsApp, everything else web)."""
+    return "whatsapp" if conversation_id.startswith("wa:") else "web"
+
+
+def label(domain: DomainDict, group: str, key: str | None) -> str:
+    """A short label sellers see (a reason, a refund type), from the `utter_labels` response in domain.yml,
+    so every word Alex shows lives in the domain file."""
+    if not key:
+        return ""
+    responses = (domain or {}).get("responses", {}).get("utter_labels") or [{}]
+    labels = (responses[0].get("custom") or {}).get(group) or {}
+    return str(labels.get(key, key.replace("_", " ")))
+
+
+def excerpt(text: str, limit: int = 120) -> str:
+    text = re.sub(r"\s+", " ", text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def day(moment: str | None) -> str:
+    """'2024-10-15T10:00:00+00:00' -> '15 Oct 2024' (dates only: we never promise times we don't know)."""
+    if not moment:
+        return ""
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).strftime("%d %b %Y").lstrip("0")

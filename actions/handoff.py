@@ -1,0 +1,307 @@
+"""Moving between flows, and to a person.
+
+- Offers: an action that ends by offering something (a person after a failure, a refund dispute for a paid
+  order, dropping the current flow for a new request) asks, stores the offer in `pending_offer` and sets
+  `offer_pending`; while that is set, the rules send the seller's yes to `action_accept_offer` and their no to
+  `action_decline_offer`.
+- Switching: a new request in the middle of a flow that would write something pauses that flow and asks first;
+  yes drops the paused flow and handles the new request as if just sent (the seller's own message is put back
+  into the conversation, so the usual rules start it with its numbers); no resumes the paused flow where it was.
+- Stopping: "stop" outside a form forgets whatever was paused or offered (inside a form the form handles it).
+- A person: `request_human_agent`, or a yes to an offered person, creates (or updates) the conversation's ticket
+  in the backend with the reason, the numbers in play and a summary an agent can act on; the seller gets its
+  number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SlotSet, UserUttered
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendClient, BackendUnavailable, NotFound, Rejected
+from actions.conversation import (
+    channel_of,
+    excerpt,
+    idempotency_key,
+    is_dispute_number,
+)
+from actions.disputes import (
+    ValidateAgreeResendForm,
+    ValidateCloseDisputeForm,
+    ValidateDisputeMessageForm,
+    ValidateDisputeStatusForm,
+    ValidateOpenDisputeForm,
+)
+from actions.forms import (
+    OFFER_PENDING,
+    PENDING_OFFER,
+    RESUME,
+    STOP_REASON,
+    FlowForm,
+    clear_offer,
+    offer,
+    stop_form_events,
+)
+from actions.orders import ValidateCancelOrderForm, ValidateOrderStatusForm
+from actions.returns import ValidateReturnForm
+from actions.seller import verified_seller
+from bot.order_numbers import MalformedNumber, normalise
+
+FORMS: dict[str, type[FlowForm]] = {form.form_name: form for form in (
+    ValidateOrderStatusForm, ValidateDisputeStatusForm, ValidateCancelOrderForm, ValidateOpenDisputeForm,
+    ValidateAgreeResendForm, ValidateDisputeMessageForm, ValidateCloseDisputeForm, ValidateReturnForm,
+)}
+
+GLOBAL_FLOW_SLOTS = (PENDING_OFFER, OFFER_PENDING, RESUME, STOP_REASON)
+
+
+def forget_flows(tracker: Tracker, keep: tuple[str, ...] = ()) -> list[EventType]:
+    """SlotSet(None) for every flow's slots that hold something (except `keep`)."""
+    slots = {s for form in FORMS.values() for s in form.owned_slots()} | set(GLOBAL_FLOW_SLOTS)
+    return [SlotSet(s, None) for s in sorted(slots - set(keep)) if tracker.get_slot(s) is not None]
+
+
+# ------------------------------------------------------------------------------------------ offers
+
+
+class ActionOfferSwitch(Action):
+    """Pauses the current flow because the seller asked for something else, and asks before dropping it."""
+
+    def name(self) -> Text:
+        return "action_offer_switch"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        paused = (tracker.active_loop or {}).get("name")
+        message = tracker.latest_message or {}
+        pending = {"kind": "switch", "from": paused, "message": {
+            "text": message.get("text"), "intent": message.get("intent"), "entities": message.get("entities") or [],
+            "metadata": message.get("metadata") or {},
+        }}
+        return stop_form_events() + offer(dispatcher, pending, f"utter_offer_switch_from_{paused}")
+
+
+class ActionAcceptOffer(Action):
+    """The seller said yes to the pending offer: a person now, or the offered request (the paused flow is
+    dropped and the request is handled as if the seller had just sent it)."""
+
+    def __init__(self) -> None:
+        self.backend = BackendClient.from_environment()
+
+    def name(self) -> Text:
+        return "action_accept_offer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        pending = tracker.get_slot(PENDING_OFFER) or {}
+        events: list[EventType] = clear_offer(tracker)
+        kind = pending.get("kind")
+        if kind == "human":
+            reason = pending.get("reason", "seller_request")
+            return events + await open_ticket(self.backend, dispatcher, tracker, reason)
+        if kind == "switch":
+            paused = FORMS.get(pending.get("from") or "")
+            if paused is not None:
+                events += [SlotSet(s, None) for s in paused.owned_slots() if tracker.get_slot(s) is not None]
+            dispatcher.utter_message(response="utter_switched_flow")
+            return events + replay(pending.get("message") or {})
+        if kind == "request":
+            request = pending.get("request") or {}
+            metadata = (tracker.latest_message or {}).get("metadata") or {}
+            entities = [{"entity": name, "value": value} for name, value in (request.get("entities") or {}).items()]
+            return events + replay({"text": "/" + request.get("intent", ""), "entities": entities,
+                                    "intent": {"name": request.get("intent"), "confidence": 1.0},
+                                    "metadata": metadata})
+        dispatcher.utter_message(response="utter_anything_else")
+        return events
+
+
+def replay(message: dict[str, Any]) -> list[EventType]:
+    """Events that put a user message in the conversation as if just received, so the rules handle it
+    (the seller's own words for a switch, or the request they accepted)."""
+    user = UserUttered(message.get("text") or "", parse_data={
+        "text": message.get("text") or "", "intent": message.get("intent") or {},
+        "entities": message.get("entities") or [],
+    }, input_channel="alex")
+    user["metadata"] = message.get("metadata") or {}
+    return [ActionExecuted("action_listen"), user]
+
+
+class ActionDeclineOffer(Action):
+    """The seller said no: resume the paused flow where it was, or just carry on."""
+
+    def name(self) -> Text:
+        return "action_decline_offer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        pending = tracker.get_slot(PENDING_OFFER) or {}
+        events: list[EventType] = clear_offer(tracker)
+        paused = pending.get("from")
+        if pending.get("kind") == "switch" and paused in FORMS:
+            dispatcher.utter_message(response="utter_resume_flow")
+            return events + [SlotSet(RESUME, paused), ActiveLoop(paused)]
+        dispatcher.utter_message(response="utter_offer_declined")
+        return events
+
+
+class ActionStopFlow(Action):
+    """"Stop" outside a form: forget anything paused or offered."""
+
+    def name(self) -> Text:
+        return "action_stop_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        forgotten = forget_flows(tracker)
+        dispatcher.utter_message(response="utter_flow_stopped" if forgotten else "utter_nothing_to_stop")
+        return forgotten
+
+
+class ActionAnswerOutsideAFlow(Action):
+    """An answer when no question is open ("broken", a link, an email, a photo with a caption): say what Alex can
+    do with it, instead of the default fallback (which would also drop the message, attachments and all)."""
+
+    def name(self) -> Text:
+        return "action_answer_outside_a_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        has_files = bool(((tracker.latest_message or {}).get("metadata") or {}).get("attachments"))
+        dispatcher.utter_message(response="utter_evidence_needs_flow" if has_files else "utter_what_next")
+        return []
+
+
+# ------------------------------------------------------------------------------------------ a person
+
+
+class ActionHandoff(Action):
+    """The seller asked for a person: open (or update) the conversation's ticket and give its number."""
+
+    def __init__(self) -> None:
+        self.backend = BackendClient.from_environment()
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await open_ticket(self.backend, dispatcher, tracker, "seller_request")
+        if tracker.active_loop:
+            # A person takes it from here: leave the form (its answers are in the ticket's summary).
+            events = stop_form_events() + forget_flows(tracker) + events
+        return events
+
+
+async def open_ticket(
+    backend: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+) -> list[EventType]:
+    orders, disputes = numbers_in_play(tracker)
+    request = {
+        "seller_id": verified_seller(tracker),
+        "channel": channel_of(tracker.sender_id),
+        "reason": reason,
+        "summary": summary_for_agents(tracker, reason),
+        "order_numbers": orders[:20],
+        "dispute_numbers": disputes[:20],
+    }
+    if request["seller_id"] is None:
+        del request["seller_id"]
+    try:
+        ticket = await backend.put_ticket(tracker.sender_id, request, idempotency_key(tracker, f"ticket:{reason}"))
+    except (BackendUnavailable, NotFound, Rejected):
+        dispatcher.utter_message(response="utter_handoff_failed")
+        return []
+    dispatcher.utter_message(response="utter_handoff_created" if ticket.created else "utter_handoff_updated",
+                             ticket_number=ticket.number)
+    return []
+
+
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    events = tracker.events or []
+    start = max((i for i, e in enumerate(events) if e.get("event") == "action"
+                 and e.get("name") == "action_session_start"), default=0)
+    return events[start:]
+
+
+def numbers_in_play(tracker: Tracker) -> tuple[list[str], list[str]]:
+    """Every order and dispute number the seller named this session, or that a flow holds, oldest first."""
+    raws: list[str] = []
+    for event in session_events(tracker):
+        if event.get("event") == "user":
+            raws += [e.get("value") for e in (event.get("parse_data") or {}).get("entities") or []
+                     if e.get("entity") == "order_number" and isinstance(e.get("value"), str)]
+    for form in FORMS.values():
+        for slot in form.owned_slots():
+            value = tracker.get_slot(slot)
+            if isinstance(value, str):
+                raws.append(value)
+            elif isinstance(value, list):
+                raws += [v for v in value if isinstance(v, str)]
+            elif isinstance(value, dict):
+                raws += [value.get(k) for k in ("number", "order_number") if isinstance(value.get(k), str)]
+    orders: list[str] = []
+    disputes: list[str] = []
+    for raw in raws:
+        try:
+            number = normalise(raw)
+        except MalformedNumber:
+            continue
+        target = disputes if is_dispute_number(number) else orders
+        if number not in target and number[:2] in ("CJ", "ZF", "SH"):
+            target.append(number)
+    return orders, disputes
+
+
+# For agents, not sellers (so plain English in code): what each request means and why a ticket was opened.
+_WANTS = {
+    "check_order_status": "order status", "check_refund_status": "refund status",
+    "check_dispute_status": "dispute status", "request_cancel_order": "cancel an order",
+    "request_open_dispute": "open a dispute", "request_close_dispute": "close a dispute",
+    "agree_resend": "agree to a proposed resend", "add_dispute_message": "add a message to a dispute",
+    "request_return": "set up a return", "request_human_agent": "talk to a person",
+}
+_REASONS = {
+    "seller_request": "the seller asked for a person",
+    "backend_failure": "the order system was unreachable, so Alex could not finish",
+    "form_failed": "the backend refused what Alex collected",
+}
+_INTERESTING_SLOTS = ("expected_result", "dispute_reason", "refund_type", "buyer_email", "store_link")
+
+
+def summary_for_agents(tracker: Tracker, reason: str) -> str:
+    """A few lines an agent can act on: why, what the seller wants, the numbers, their words, what Alex did."""
+    user_events = [e for e in session_events(tracker) if e.get("event") == "user"]
+    wants = list(dict.fromkeys(
+        _WANTS[i] for i in ((e.get("parse_data") or {}).get("intent", {}).get("name") for e in user_events)
+        if i in _WANTS))
+    said = [excerpt(e.get("text") or "", 160) for e in user_events
+            if (e.get("text") or "") and not str(e.get("text")).startswith("/")][-4:]
+    done = list(dict.fromkeys(
+        e.get("name") for e in session_events(tracker)
+        if e.get("event") == "action" and str(e.get("name", "")).startswith("action_")
+        and e.get("name") not in ("action_listen", "action_session_start", "action_extract_slots")))
+    orders, disputes = numbers_in_play(tracker)
+    answers = {s: tracker.get_slot(s) for s in _INTERESTING_SLOTS if tracker.get_slot(s)}
+    lines = [
+        f"Why: {_REASONS.get(reason, reason)}.",
+        f"Seller wants: {', '.join(wants) or 'not stated'}.",
+        f"Numbers in play: {', '.join(orders + disputes) or 'none'}.",
+    ]
+    if answers:
+        lines.append("Answers so far: " + ", ".join(f"{k}={v}" for k, v in answers.items()) + ".")
+    if said:
+        lines.append("Seller's last messages: " + " | ".join(f'"{s}"' for s in said))
+    if done:
+        lines.append("Alex ran: " + ", ".join(done) + ".")
+    return "\n".join(lines)[:4000]
