@@ -1,7 +1,7 @@
 """Train the model only when what it is made of has changed.
 
-The model file is named after a fingerprint of its inputs (config, domain, training data, the spaCy pipeline
-and the Rasa version), so "is the model stale?" is "does models/alex-<fingerprint>.tar.gz exist?".
+The model file is named after a fingerprint of its inputs (config, domain, training data, our own NLU
+components in bot/nlu/, the spaCy pipeline and the Rasa version), so "is the model stale?" is "does models/alex-<fingerprint>.tar.gz exist?".
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot import nlp_pipeline
 from bot.settings import PROJECT_ROOT
 
 MODELS_DIR = PROJECT_ROOT / "models"
-_INPUTS = ("config.yml", "domain.yml", "data")
+_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")
 _LAST_SPACY_BUILD = PROJECT_ROOT / ".alex" / "spacy" / "last-trained-with"
 
 
@@ -25,7 +25,8 @@ def _input_files() -> list[Path]:
     files: list[Path] = []
     for name in _INPUTS:
         path = PROJECT_ROOT / name
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+                     if path.is_dir() else [path])
     return files
 
 

@@ -1,0 +1,1 @@
+"""Alex's own NLU components for Rasa's pipeline."""
