@@ -225,13 +225,25 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Ticket:
+    """A conversation's ticket, with what the seller can expect while waiting for a person."""
+
     number: str
     status: str
     created: bool  # True when this call opened it, False when it updated the conversation's open ticket
+    queue_position: int | None = None
+    estimated_wait_minutes: int | None = None
+    open_now: bool = True
+    next_open_at: str | None = None  # ISO 8601, UTC
+    timezone: str = "UTC"
+    agent_name: str | None = None  # the person holding the conversation (handoff "agent")
 
     @classmethod
     def from_json(cls, data: dict[str, Any], created: bool) -> "Ticket":
-        return cls(data["number"], data.get("status", "new"), created)
+        hours = data.get("support_hours") or {}
+        return cls(data["number"], data.get("status", "new"), created,
+                   (data.get("queue") or {}).get("position"), data.get("estimated_wait_minutes"),
+                   bool(hours.get("open_now", True)), hours.get("next_open_at"), hours.get("timezone") or "UTC",
+                   (data.get("handoff") or {}).get("agent_name"))
 
 
 # ---------------------------------------------------------------------------------------------- client
@@ -416,6 +428,11 @@ class BackendClient:
             idempotency_key=idempotency_key,
         )
         return Ticket.from_json(body, created=status == 201)
+
+    async def conversation_ticket(self, conversation_id: str) -> Ticket:
+        """The conversation's active ticket (NotFound when it has none), with the agent holding it, if any."""
+        body = await self._call("GET", f"/v1/conversations/{quote(conversation_id, safe=':')}/ticket")
+        return Ticket.from_json(body, created=False)
 
 
 def _json_or_none(reply: requests.Response) -> Any:

@@ -13,7 +13,9 @@ flow's validation action, a subclass of `FlowForm`. One class decides for all of
 - order and dispute numbers: normalised, one at a time (several -> a pick-list), checked against the backend for
   the verified seller; unknown and other sellers' numbers get the same answer.
 
-Why a form ends early is kept in `flow_stop_reason`; the flow's submit action (a `FlowSubmit`) reads it.
+Why a form ends early is kept in `flow_stop_reason`; the flow's submit action (a `FlowSubmit`) reads it. A
+seller who fails the same question twice in a row (an answer Alex can't use, a number that isn't theirs) is not
+asked a third time: the form ends and a person takes over (`flow_failures` counts, `open_ticket` escalates).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Rejected
 from actions.conversation import FLOW_INTENTS, Turn, is_dispute_number, is_order_number
 from actions.seller import verified_seller
+from actions.tickets import open_ticket
 from bot.order_numbers import MalformedNumber, normalise
 
 STOP_REASON = "flow_stop_reason"
 ORDER_FACTS = "order_facts"
 DISPUTE_FACTS = "dispute_facts"
 RESUME = "flow_resume"
+FAILURES = "flow_failures"
 PENDING_OFFER = "pending_offer"
 OFFER_PENDING = "offer_pending"  # featurized: the rules route yes/no to the offer
 
@@ -44,6 +48,12 @@ STOPPED = "stopped"
 IDENTITY = "identity"
 INELIGIBLE = "ineligible"
 UNAVAILABLE = "backend_unavailable"
+FAILED = "failed"
+
+FAILURES_BEFORE_A_PERSON = 2
+# What Alex says when an answer can't be used (besides every `utter_<form>_<slot>_invalid`).
+_REJECTIONS = frozenset({"utter_flow_not_understood", "utter_file_not_needed_here", "utter_order_not_found",
+                         "utter_malformed_number", "utter_order_number_expected"})
 
 # Messages that answer nothing while a form waits for an answer (questions on the side and other requests are
 # handled by the rules instead).
@@ -155,7 +165,7 @@ class FlowForm:
                 dispatcher.utter_message(
                     response="utter_file_not_needed_here" if turn.intent == "share_evidence"
                     else "utter_flow_not_understood")
-                return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
+                return self._counted(tracker, dispatcher, {requested: None}, requested, activating=False)
             if not candidates:
                 return []  # a question on the side or another request: Rasa rejects the form, the rules take over
 
@@ -177,8 +187,22 @@ class FlowForm:
         next_slot = None
         if not ctx.values.get(STOP_REASON):
             next_slot = next((s for s in self.required_slots(ctx.values) if ctx.values.get(s) is None), None)
-        events = [SlotSet(slot, value) for slot, value in updates.items()]
-        return events + [SlotSet("requested_slot", next_slot)]
+        return self._counted(tracker, dispatcher, updates, next_slot, activating)
+
+    @staticmethod
+    def _counted(tracker: Tracker, dispatcher: CollectingDispatcher, updates: dict[str, Any],
+                 next_slot: str | None, activating: bool) -> list[EventType]:
+        """The turn's slot events, counting answers Alex could not use; the second in a row ends the form."""
+        rejected = any(m.get("response") in _REJECTIONS or str(m.get("response") or "").endswith("_invalid")
+                       for m in dispatcher.messages)
+        before = 0 if activating else int(tracker.get_slot(FAILURES) or 0)
+        failures = before + 1 if rejected else 0
+        if failures >= FAILURES_BEFORE_A_PERSON:
+            updates = {**updates, STOP_REASON: FAILED}
+            next_slot = None
+        if failures != before or (activating and tracker.get_slot(FAILURES)):
+            updates = {**updates, FAILURES: failures or None}
+        return [SlotSet(slot, value) for slot, value in updates.items()] + [SlotSet("requested_slot", next_slot)]
 
     def _start(self, tracker: Tracker, turn: Turn, current: dict[str, Any], updates: dict[str, Any]) -> dict:
         """A fresh form: forget earlier attempts and unanswered offers; take what the starting message brings."""
@@ -492,6 +516,8 @@ class NumberLookup:
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet(self.slot, None)]
+        if tracker.get_slot(STOP_REASON) is not None:
+            return events + [SlotSet(STOP_REASON, None)] + await ended_early(self.backend, dispatcher, tracker)
         seller_id = verified_seller(tracker)
         if seller_id is None:
             dispatcher.utter_message(response="utter_identity_required")
@@ -522,10 +548,8 @@ class FlowSubmit:
     ) -> list[EventType]:
         reason = tracker.get_slot(STOP_REASON)
         events: list[EventType] = []
-        if reason == STOPPED:
-            dispatcher.utter_message(response="utter_flow_stopped")
-        elif reason == UNAVAILABLE:
-            events = backend_failure(dispatcher)
+        if reason in (STOPPED, UNAVAILABLE, FAILED):
+            events = await ended_early(self.backend, dispatcher, tracker)
         elif reason is None:
             seller_id = verified_seller(tracker)
             if seller_id is None:
@@ -541,8 +565,22 @@ class FlowSubmit:
 
     def forget(self, tracker: Tracker) -> list[EventType]:
         """Reset the flow's slots so the next flow starts clean."""
-        return [SlotSet(slot, None) for slot in self.form.owned_slots() + (STOP_REASON,)
+        return [SlotSet(slot, None) for slot in self.form.owned_slots() + (STOP_REASON, FAILURES)
                 if tracker.get_slot(slot) is not None]
+
+
+async def ended_early(backend: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """What a flow says when its form ended before the work: stopped, the backend down, or failed twice (a
+    person takes over). Ineligible orders were explained while the form ran."""
+    reason = tracker.get_slot(STOP_REASON)
+    if reason == STOPPED:
+        dispatcher.utter_message(response="utter_flow_stopped")
+    elif reason == UNAVAILABLE:
+        return backend_failure(dispatcher)
+    elif reason == FAILED:
+        dispatcher.utter_message(response="utter_flow_failed_twice")
+        return [SlotSet(FAILURES, None)] + await open_ticket(backend, dispatcher, tracker, "form_failed")
+    return []
 
 
 def backend_failure(dispatcher: CollectingDispatcher, reason: str = "backend_failure") -> list[EventType]:

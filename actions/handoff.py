@@ -22,13 +22,7 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SlotSet, User
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendClient, BackendUnavailable, NotFound, Rejected
-from actions.conversation import (
-    channel_of,
-    excerpt,
-    idempotency_key,
-    is_dispute_number,
-)
+from actions.backend import BackendClient
 from actions.disputes import (
     ValidateAgreeResendForm,
     ValidateCloseDisputeForm,
@@ -37,6 +31,7 @@ from actions.disputes import (
     ValidateOpenDisputeForm,
 )
 from actions.forms import (
+    FAILURES,
     OFFER_PENDING,
     PENDING_OFFER,
     RESUME,
@@ -48,15 +43,14 @@ from actions.forms import (
 )
 from actions.orders import ValidateCancelOrderForm, ValidateOrderStatusForm
 from actions.returns import ValidateReturnForm
-from actions.seller import verified_seller
-from bot.order_numbers import MalformedNumber, normalise
+from actions.tickets import open_ticket
 
 FORMS: dict[str, type[FlowForm]] = {form.form_name: form for form in (
     ValidateOrderStatusForm, ValidateDisputeStatusForm, ValidateCancelOrderForm, ValidateOpenDisputeForm,
     ValidateAgreeResendForm, ValidateDisputeMessageForm, ValidateCloseDisputeForm, ValidateReturnForm,
 )}
 
-GLOBAL_FLOW_SLOTS = (PENDING_OFFER, OFFER_PENDING, RESUME, STOP_REASON)
+GLOBAL_FLOW_SLOTS = (PENDING_OFFER, OFFER_PENDING, RESUME, STOP_REASON, FAILURES)
 
 
 def forget_flows(tracker: Tracker, keep: tuple[str, ...] = ()) -> list[EventType]:
@@ -179,129 +173,3 @@ class ActionAnswerOutsideAFlow(Action):
         has_files = bool(((tracker.latest_message or {}).get("metadata") or {}).get("attachments"))
         dispatcher.utter_message(response="utter_evidence_needs_flow" if has_files else "utter_what_next")
         return []
-
-
-# ------------------------------------------------------------------------------------------ a person
-
-
-class ActionHandoff(Action):
-    """The seller asked for a person: open (or update) the conversation's ticket and give its number."""
-
-    def __init__(self) -> None:
-        self.backend = BackendClient.from_environment()
-
-    def name(self) -> Text:
-        return "action_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events = await open_ticket(self.backend, dispatcher, tracker, "seller_request")
-        if tracker.active_loop:
-            # A person takes it from here: leave the form (its answers are in the ticket's summary).
-            events = stop_form_events() + forget_flows(tracker) + events
-        return events
-
-
-async def open_ticket(
-    backend: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
-) -> list[EventType]:
-    orders, disputes = numbers_in_play(tracker)
-    request = {
-        "seller_id": verified_seller(tracker),
-        "channel": channel_of(tracker.sender_id),
-        "reason": reason,
-        "summary": summary_for_agents(tracker, reason),
-        "order_numbers": orders[:20],
-        "dispute_numbers": disputes[:20],
-    }
-    if request["seller_id"] is None:
-        del request["seller_id"]
-    try:
-        ticket = await backend.put_ticket(tracker.sender_id, request, idempotency_key(tracker, f"ticket:{reason}"))
-    except (BackendUnavailable, NotFound, Rejected):
-        dispatcher.utter_message(response="utter_handoff_failed")
-        return []
-    dispatcher.utter_message(response="utter_handoff_created" if ticket.created else "utter_handoff_updated",
-                             ticket_number=ticket.number)
-    return []
-
-
-def session_events(tracker: Tracker) -> list[dict[str, Any]]:
-    events = tracker.events or []
-    start = max((i for i, e in enumerate(events) if e.get("event") == "action"
-                 and e.get("name") == "action_session_start"), default=0)
-    return events[start:]
-
-
-def numbers_in_play(tracker: Tracker) -> tuple[list[str], list[str]]:
-    """Every order and dispute number the seller named this session, or that a flow holds, oldest first."""
-    raws: list[str] = []
-    for event in session_events(tracker):
-        if event.get("event") == "user":
-            raws += [e.get("value") for e in (event.get("parse_data") or {}).get("entities") or []
-                     if e.get("entity") == "order_number" and isinstance(e.get("value"), str)]
-    for form in FORMS.values():
-        for slot in form.owned_slots():
-            value = tracker.get_slot(slot)
-            if isinstance(value, str):
-                raws.append(value)
-            elif isinstance(value, list):
-                raws += [v for v in value if isinstance(v, str)]
-            elif isinstance(value, dict):
-                raws += [value.get(k) for k in ("number", "order_number") if isinstance(value.get(k), str)]
-    orders: list[str] = []
-    disputes: list[str] = []
-    for raw in raws:
-        try:
-            number = normalise(raw)
-        except MalformedNumber:
-            continue
-        target = disputes if is_dispute_number(number) else orders
-        if number not in target and number[:2] in ("CJ", "ZF", "SH"):
-            target.append(number)
-    return orders, disputes
-
-
-# For agents, not sellers (so plain English in code): what each request means and why a ticket was opened.
-_WANTS = {
-    "check_order_status": "order status", "check_refund_status": "refund status",
-    "check_dispute_status": "dispute status", "request_cancel_order": "cancel an order",
-    "request_open_dispute": "open a dispute", "request_close_dispute": "close a dispute",
-    "agree_resend": "agree to a proposed resend", "add_dispute_message": "add a message to a dispute",
-    "request_return": "set up a return", "request_human_agent": "talk to a person",
-}
-_REASONS = {
-    "seller_request": "the seller asked for a person",
-    "backend_failure": "the order system was unreachable, so Alex could not finish",
-    "form_failed": "the backend refused what Alex collected",
-}
-_INTERESTING_SLOTS = ("expected_result", "dispute_reason", "refund_type", "buyer_email", "store_link")
-
-
-def summary_for_agents(tracker: Tracker, reason: str) -> str:
-    """A few lines an agent can act on: why, what the seller wants, the numbers, their words, what Alex did."""
-    user_events = [e for e in session_events(tracker) if e.get("event") == "user"]
-    wants = list(dict.fromkeys(
-        _WANTS[i] for i in ((e.get("parse_data") or {}).get("intent", {}).get("name") for e in user_events)
-        if i in _WANTS))
-    said = [excerpt(e.get("text") or "", 160) for e in user_events
-            if (e.get("text") or "") and not str(e.get("text")).startswith("/")][-4:]
-    done = list(dict.fromkeys(
-        e.get("name") for e in session_events(tracker)
-        if e.get("event") == "action" and str(e.get("name", "")).startswith("action_")
-        and e.get("name") not in ("action_listen", "action_session_start", "action_extract_slots")))
-    orders, disputes = numbers_in_play(tracker)
-    answers = {s: tracker.get_slot(s) for s in _INTERESTING_SLOTS if tracker.get_slot(s)}
-    lines = [
-        f"Why: {_REASONS.get(reason, reason)}.",
-        f"Seller wants: {', '.join(wants) or 'not stated'}.",
-        f"Numbers in play: {', '.join(orders + disputes) or 'none'}.",
-    ]
-    if answers:
-        lines.append("Answers so far: " + ", ".join(f"{k}={v}" for k, v in answers.items()) + ".")
-    if said:
-        lines.append("Seller's last messages: " + " | ".join(f'"{s}"' for s in said))
-    if done:
-        lines.append("Alex ran: " + ", ".join(done) + ".")
-    return "\n".join(lines)[:4000]

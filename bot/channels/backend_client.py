@@ -167,3 +167,22 @@ class ChannelBackend:
         if status == 404 or not isinstance(body, dict) or not body.get("id"):
             raise BackendUnavailable("the backend did not store the evidence")
         return body
+
+    async def handoff_state(self, conversation_id: str) -> str | None:
+        """Who holds the conversation (`waiting`, `agent`, `returned`), or None when it has no active ticket."""
+        status, body = await self._call("GET", f"/v1/conversations/{_segment(conversation_id)}/ticket")
+        if status == 404 or not isinstance(body, dict):
+            return None
+        return (body.get("handoff") or {}).get("state")
+
+    async def add_seller_ticket_message(
+        self, conversation_id: str, text: str, external_id: str, evidence_ids: list[str]
+    ) -> None:
+        """A seller's message during a takeover, into the ticket's thread (a redelivery is kept once)."""
+        status, _ = await self._call(
+            "POST", f"/v1/conversations/{_segment(conversation_id)}/ticket/messages",
+            json={"body": text, "external_id": external_id[:128], "evidence_ids": evidence_ids},
+            headers={"Idempotency-Key": f"seller-message:{external_id}"[:128]},
+        )
+        if status == 404:
+            raise BackendUnavailable("the conversation has no active ticket any more")

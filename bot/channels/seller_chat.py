@@ -18,6 +18,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.backend_client import ChannelBackend
+from bot.channels.takeover import Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
     SESSION_NAME,
@@ -46,11 +48,14 @@ class SellerChatInput(InputChannel):
         credentials = credentials or {}
         return cls(
             identity_secret=configured(credentials.get("identity_secret"), "seller_chat identity_secret"),
+            backend=ChannelBackend.from_credentials(credentials, "seller_chat"),
             max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
         )
 
-    def __init__(self, identity_secret: str, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+    def __init__(self, identity_secret: str, backend: ChannelBackend,
+                 max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
         self.identity_secret = configured(identity_secret, "seller_chat identity_secret")
+        self.takeover = Takeover(backend)
         self.max_message_chars = max_message_chars
 
     def _seller_from(self, request: Request) -> str:
@@ -87,15 +92,11 @@ class SellerChatInput(InputChannel):
                 return _error(refused.status, refused.code, refused.message)
 
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=message_metadata(sender_id, seller_id, self.identity_secret),
-                )
-            )
-            return response.json({"conversation_id": sender_id, "messages": collector.messages})
+            message = UserMessage(text, collector, sender_id, input_channel=self.name(),
+                                  metadata=message_metadata(sender_id, seller_id, self.identity_secret))
+            to_agent = await self.takeover.route(request.app.ctx.agent, message, on_new_message)
+            # While a person holds the conversation the bot says nothing; `with_agent` tells the client why.
+            return response.json({"conversation_id": sender_id, "messages": collector.messages,
+                                  "with_agent": to_agent})
 
         return chat

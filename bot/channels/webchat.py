@@ -45,6 +45,7 @@ from bot.channels.attachments import (
     verify_reference,
 )
 from bot.channels.backend_client import BackendRefused, BackendUnavailable, ChannelBackend
+from bot.channels.takeover import Takeover
 from bot.channels.transcript import transcript
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -156,6 +157,7 @@ class WebChatInput(InputChannel):
     ) -> None:
         self.identity_secret = identity_secret
         self.backend = backend
+        self.takeover = Takeover(backend)
         self.allowed_origins = allowed_origins
         self.max_message_chars = max_message_chars
         self.max_upload_bytes = max_upload_bytes
@@ -246,9 +248,9 @@ class WebChatInput(InputChannel):
             metadata = message_metadata(conversation, session["seller_id"], self.identity_secret, attachments)
             await sio.emit("bot_typing", {"typing": True}, room=conversation)
             try:
-                await on_new_message(UserMessage(
+                await self.takeover.route(self._agent(), UserMessage(
                     text, WebChatOutput(sio), conversation, input_channel=self.name(), metadata=metadata,
-                ))
+                ), on_new_message)
             except Exception:  # a failed turn must not take the socket down; the seller gets a notice
                 logger.exception("webchat: handling a message of %s failed", conversation)
                 await self._refuse(sid, "internal_error", "Something went wrong; please try again.")

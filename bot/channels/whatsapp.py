@@ -35,6 +35,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.backend_client import BackendError, ChannelBackend
 from bot.channels.command_guard import offered_payloads
+from bot.channels.takeover import Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
     SHARE_EVIDENCE,
@@ -207,6 +208,7 @@ class WhatsAppInput(InputChannel):
         self.identity_secret = identity_secret
         self.graph = graph
         self.backend = backend
+        self.takeover = Takeover(backend)
         self.max_message_chars = max_message_chars
         self.windows = ServiceWindows(backend)
         self.template, self.template_language, self.list_label = template, template_language, list_label
@@ -327,7 +329,8 @@ class WhatsAppInput(InputChannel):
         metadata = message_metadata(conversation, seller_id, self.identity_secret, attachments)
         metadata["whatsapp_message_id"] = message_id
         output = WhatsAppOutput(self.graph, self.windows, self.template, self.template_language, self.list_label)
-        await on_new_message(UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata))
+        message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
+        await self.takeover.route(self._agent(), message, on_new_message)
 
     async def _seller_of(self, number: str) -> str | None:
         try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from actions.escalation import ActionHandoff
 from actions.handoff import (
     ActionAcceptOffer,
     ActionAnswerOutsideAFlow,
     ActionDeclineOffer,
-    ActionHandoff,
     ActionOfferSwitch,
     ActionStopFlow,
 )
@@ -27,7 +27,7 @@ def test_asking_for_a_person_opens_a_ticket_an_agent_can_act_on(chat: Conversati
     chat.run(ActionRefundStatus())
     chat.says("this is taking forever, i want a human", "request_human_agent")
     messages, _ = chat.run(ActionHandoff())
-    assert responses(messages) == ["utter_handoff_created"]
+    assert responses(messages) == ["utter_handoff_created", "utter_handoff_wait"]
     ticket = platform.ticket_of(chat.sender)
     assert ticket["number"] == messages[0]["ticket_number"] and ticket["number"].startswith("TK")
     assert ticket["reasons"] == ["seller_request"] and ticket["seller_id"] == "S1001" and ticket["channel"] == "web"
@@ -41,7 +41,7 @@ def test_asking_again_updates_the_same_ticket(chat: Conversation, platform: Plat
     first, _ = chat.run(ActionHandoff())
     chat.says("SH2410200049 is the dispute, agent please", "request_human_agent", {"order_number": "SH2410200049"})
     again, _ = chat.run(ActionHandoff())
-    assert responses(again) == ["utter_handoff_updated"]
+    assert responses(again) == ["utter_handoff_updated", "utter_handoff_wait"]
     assert again[0]["ticket_number"] == first[0]["ticket_number"]
     assert platform.ticket_of(chat.sender)["dispute_numbers"] == ["SH2410200049"]
 
@@ -58,7 +58,7 @@ def test_yes_to_a_person_after_a_failure_opens_a_ticket_for_that_reason(
     assert chat.slots["offer_pending"] is True
     use_backend(monkeypatch, backend_only)  # the backend is back when the seller answers
     messages, events = chat.says("yes", "affirm").run(ActionAcceptOffer())
-    assert responses(messages) == ["utter_handoff_created"]
+    assert responses(messages) == ["utter_handoff_created", "utter_handoff_wait"]
     assert chat.slots["offer_pending"] is None and chat.slots["pending_offer"] is None
     ticket = platform.ticket_of(chat.sender)
     assert ticket["reasons"] == ["backend_failure"] and number in ticket["order_numbers"]
@@ -72,7 +72,7 @@ def test_a_person_asked_for_inside_a_flow_leaves_the_flow(chat: Conversation, pl
     chat.fill(ValidateOpenDisputeForm(), activating=True)
     chat.says("get me a person", "request_human_agent")
     messages, events = chat.run(ActionHandoff())
-    assert responses(messages) == ["utter_handoff_created"]
+    assert responses(messages) == ["utter_handoff_created", "utter_handoff_wait"]
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
     assert chat.slots["dispute_order"] is None
     assert number in platform.ticket_of(chat.sender)["order_numbers"]
@@ -149,3 +149,37 @@ def test_an_answer_with_no_question_open_says_what_alex_can_do_and_a_captioned_p
     assert responses(messages) == ["utter_what_next"]
     messages, _ = chat.says("broken", "inform", attachments=[platform.upload()]).run(ActionAnswerOutsideAFlow())
     assert responses(messages) == ["utter_evidence_needs_flow"]
+
+
+def test_asking_again_in_the_same_session_raises_the_priority(chat: Conversation, platform: Platform) -> None:
+    chat.session = "handoff-again"
+    chat.says("agent please", "request_human_agent")
+    chat.run(ActionHandoff())
+    assert platform.ticket_of(chat.sender)["priority"] == "normal"
+    chat.says("still waiting, get me a person", "request_human_agent")
+    chat.run(ActionHandoff())
+    assert platform.ticket_of(chat.sender)["priority"] == "high"
+
+
+def test_a_question_failed_twice_ends_the_form_and_opens_a_ticket(chat: Conversation, platform: Platform) -> None:
+    chat.session = "failed-twice"
+    chat.says("cancel an order", "request_cancel_order")
+    chat.fill(ValidateCancelOrderForm(), activating=True)
+    first, _ = chat.says("CJ12", "inform_order_number", {"order_number": "CJ12"}).fill(ValidateCancelOrderForm())
+    assert first == ["utter_malformed_number"] and chat.asking == "cancel_order"
+    second, _ = chat.says("CJ99", "inform_order_number", {"order_number": "CJ99"}).fill(ValidateCancelOrderForm())
+    assert second == ["utter_malformed_number"] and chat.asking is None
+    assert chat.slots["flow_stop_reason"] == "failed"
+    messages, _ = chat.run(ActionCancelOrder())
+    assert responses(messages)[:2] == ["utter_flow_failed_twice", "utter_handoff_created"]
+    assert platform.ticket_of(chat.sender)["reasons"] == ["form_failed"]
+
+
+def test_one_bad_answer_then_a_good_one_keeps_the_form_going(chat: Conversation, platform: Platform) -> None:
+    chat.session = "failed-once"
+    number = platform.new_order()
+    chat.says("cancel an order", "request_cancel_order")
+    chat.fill(ValidateCancelOrderForm(), activating=True)
+    chat.says("CJ12", "inform_order_number", {"order_number": "CJ12"}).fill(ValidateCancelOrderForm())
+    chat.says(number, "inform_order_number", {"order_number": number}).fill(ValidateCancelOrderForm())
+    assert chat.asking == "cancel_confirmed" and not chat.slots.get("flow_failures")
