@@ -40,7 +40,7 @@ def start(seller_id: str) -> None:
     # Ctrl-C, or a TERM from a service manager, stops everything (even where a parent shell ignores SIGINT).
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print("Starting backend, action server, Rasa and the help page (about 30-60 s)...")
+    print("Starting backend, action server, Rasa, the help page and the agent console (about 30-60 s)...")
     stack = Stack(settings, model, logs)
     try:
         stack.start()
@@ -52,6 +52,7 @@ def start(seller_id: str) -> None:
         f"\n  (sign in there as a demo seller, S1001 or S1002, then open the chat at the bottom right)"
         f"\n\nChat from another terminal:  ./alex chat --seller {seller_id}"
         f"\nWhatsApp webhook (see README, Connect WhatsApp):  {settings.rasa_url}/webhooks/whatsapp/webhook"
+        f"\nAgent console: {settings.console_url}/"
         f"\nAgent console sign-in: agent@alex.example or supervisor@alex.example, password "
         f"{settings.demo_agent_password} (ALEX_DEMO_AGENT_PASSWORD)"
         f"\nLogs: {logs}   Stop: Ctrl-C\n"

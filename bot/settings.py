@@ -53,6 +53,7 @@ class Settings:
     demo_agent_password: str
     evidence_dir: Path
     help_page_port: int = 5058
+    console_port: int = 5059
     max_upload_bytes: int = 50 * 1024 * 1024
     whatsapp_graph_url: str = DEFAULT_GRAPH_URL
     whatsapp_token: str = ""
@@ -87,6 +88,11 @@ class Settings:
         return os.environ.get("ALEX_HELP_PAGE_URL", f"http://127.0.0.1:{self.help_page_port}")
 
     @property
+    def console_url(self) -> str:
+        """Where agents open the console (bound to loopback: reach it from elsewhere through a proxy you trust)."""
+        return f"http://127.0.0.1:{self.console_port}"
+
+    @property
     def help_page_origins(self) -> list[str]:
         """The only origins the web chat accepts (CORS and the WebSocket handshake's Origin)."""
         origins = [self.help_page_url.rstrip("/")]
@@ -117,6 +123,7 @@ class Settings:
             "ALEX_HELP_PAGE_PORT": str(self.help_page_port),
             "ALEX_HELP_PAGE_URL": self.help_page_url,
             "ALEX_HELP_PAGE_ORIGINS": ",".join(self.help_page_origins),
+            "ALEX_CONSOLE_PORT": str(self.console_port),
             "ALEX_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
             "ALEX_WHATSAPP_GRAPH_URL": self.whatsapp_graph_url,
             "ALEX_WHATSAPP_TOKEN": self.whatsapp_token,
@@ -186,6 +193,7 @@ def load_settings() -> Settings:
         demo_agent_password=secret("ALEX_DEMO_AGENT_PASSWORD"),
         evidence_dir=Path(os.environ.get("ALEX_EVIDENCE_DIR", home / "evidence")),
         help_page_port=int(os.environ.get("ALEX_HELP_PAGE_PORT", "5058")),
+        console_port=int(os.environ.get("ALEX_CONSOLE_PORT", "5059")),
         max_upload_bytes=int(os.environ.get("ALEX_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024))),
         whatsapp_graph_url=os.environ.get("ALEX_WHATSAPP_GRAPH_URL", DEFAULT_GRAPH_URL),
         whatsapp_token=secret("ALEX_WHATSAPP_TOKEN"),

@@ -1,4 +1,5 @@
-"""Start and stop Alex's processes: the backend, the action server, the Rasa server and the help page.
+"""Start and stop Alex's processes: the backend, the action server, the Rasa server, the help page and the
+agent console.
 
 The README's `./alex start` and the end-to-end tests boot the stack through this one class, so the tests
 exercise exactly what a user runs.
@@ -57,6 +58,8 @@ class Stack:
             ], f"{settings.rasa_url}/webhooks/seller_chat/", log_dir / "rasa.log"),
             Process("helppage", [python, "-m", "bot.helppage"],
                     f"http://127.0.0.1:{settings.help_page_port}/health", log_dir / "helppage.log"),
+            Process("console", [python, "-m", "bot.console"],
+                    f"{settings.console_url}/health", log_dir / "console.log"),
         ]
         if only is not None:
             self.processes = [p for p in self.processes if p.name in only]

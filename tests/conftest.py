@@ -66,6 +66,7 @@ def make_settings(
         demo_agent_password=secrets.token_urlsafe(16),
         evidence_dir=state / "evidence",
         help_page_port=free_port(),
+        console_port=free_port(),
         max_upload_bytes=1024 * 1024,
         # WhatsApp only ever talks to the fake Graph API on loopback in tests (an unroutable port otherwise).
         whatsapp_graph_url=graph_api.url if graph_api else f"http://127.0.0.1:{free_port()}/v21.0",
