@@ -357,3 +357,37 @@ def test_supervisor_reads_the_audit_log_and_an_agent_cannot(
     page.goto(f"{settings.console_url}/#/tickets/{number}")
     page.click("#show-audit")
     expect()(page.locator('#ticket-audit-rows tr[data-action="claimed"]')).to_contain_text("Dana Agent")
+
+
+def test_while_rasa_is_down_the_ticket_still_shows_and_a_failed_reply_is_retried_once(
+    page: Any, stack: tuple[Stack, Settings]
+) -> None:
+    running, settings = stack
+    number, conversation_id, _ = a_seller_asks_for_a_person(settings)
+    sign_in(page, settings)
+    open_ticket(page, number)
+    claim(page)
+    reply = "Sorry for the wait, checking your refund now."
+    running.halt("rasa")
+    try:
+        expect()(page.locator("#transcript-unavailable")).to_be_visible()
+        expect()(page.locator("#context-seller")).to_have_attribute("data-seller", "S1001")
+        page.fill("#composer-body", reply)
+        page.click("#send-reply")
+        failed = page.locator('#thread li[data-author-kind="agent"]').filter(has_text=reply)
+        expect()(failed).to_have_attribute("data-delivery", "failed")
+        expect()(page.locator('#notices [data-notice="reply_not_delivered"]')).to_be_visible()
+        shot(page, "console-ticket-rasa-down")
+        message = next(m for m in AgentBackend(settings).ticket(number)["ticket"]["messages"] if m["body"] == reply)
+        assert message["delivery_state"] == "failed"
+    finally:
+        running.resume("rasa")
+
+    failed.locator("button.retry").click()
+    expect()(failed).to_have_attribute("data-delivery", "sent")
+    expect()(page.locator("#transcript-unavailable")).to_be_hidden()
+    expect()(page.locator('#transcript li[data-sender="agent"]').filter(has_text=reply)).to_have_count(1)
+    bodies = [m["body"] for m in AgentBackend(settings).ticket(number)["ticket"]["messages"]]
+    assert bodies.count(reply) == 1, "a retry sends the same message, it doesn't write another"
+    assert [e["metadata"]["agent"]["message_id"] for e in bot_events(settings, conversation_id)
+            if e.get("text") == reply] == [message["id"]]
