@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import ActionExecuted, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -57,6 +57,12 @@ def consecutive_misses(tracker: Tracker) -> int:
             break
         misses += 1
     return misses
+
+
+def listening() -> list[EventType]:
+    """The console runs the takeover actions outside a turn (nothing predicts what follows them): end as a turn
+    ends, waiting for the seller, so the rules see an ordinary conversation when the seller writes next."""
+    return [ActionExecuted("action_listen")]
 
 
 class Escalation:
@@ -164,7 +170,7 @@ class ActionAgentJoined(Action):
                                      ticket_number=ticket.number)
         else:
             dispatcher.utter_message(response="utter_agent_joined_unnamed")
-        return leave_flows(tracker)
+        return leave_flows(tracker) + listening()
 
 
 class ActionAgentHandedBack(Action):
@@ -177,4 +183,4 @@ class ActionAgentHandedBack(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_agent_handed_back")
-        return leave_flows(tracker)
+        return leave_flows(tracker) + listening()

@@ -99,3 +99,9 @@ class Platform:
         reply = requests.get(f"{self.url}/v1/conversations/{conversation_id}/ticket", headers=self.assistant,
                              timeout=10)
         return reply.json() if reply.status_code == 200 else None
+
+    def link_whatsapp(self, number: str, seller_id: str) -> None:
+        """What CJ's staff do: link a WhatsApp number (E.164 digits, no '+') to a seller account."""
+        reply = requests.put(f"{self.url}/v1/platform/identities/whatsapp/%2B{number}", json={"seller_id": seller_id},
+                             headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex}, timeout=10)
+        assert reply.status_code == 200, reply.text

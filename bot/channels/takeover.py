@@ -17,7 +17,8 @@ from typing import Any, Awaitable, Callable
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, UserUttered
 
 from bot.channels.backend_client import BackendError, ChannelBackend
 from bot.channels.verified import ATTACHMENTS_KEY, SHARE_EVIDENCE
@@ -69,14 +70,20 @@ class Takeover:
 
 
 async def record_without_reply(agent: Agent, message: UserMessage) -> None:
-    """Append the seller's message to the tracker, parsed but with no slot extraction and no prediction."""
+    """Append the seller's message to the tracker, parsed but with no slot extraction and no prediction.
+
+    The message sits between two `action_listen`s, as a turn the bot let pass does, so once the bot has the
+    conversation again its rules see an ordinary conversation waiting for the seller."""
     assert agent.processor is not None and agent.lock_store is not None
     async with agent.lock_store.lock(message.sender_id):
         tracker = await agent.processor.fetch_tracker_and_update_session(
             message.sender_id, message.output_channel, message.metadata)
         parsed = await agent.processor.parse_message(message, tracker)
+        if tracker.latest_action_name != ACTION_LISTEN_NAME:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         tracker.update(UserUttered(
             message.text, parsed.get("intent"), parsed.get("entities"), parsed,
             input_channel=message.input_channel, message_id=message.message_id, metadata=message.metadata,
         ))
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         await agent.processor.save_tracker(tracker)

@@ -26,6 +26,7 @@ from tests.channels.whatsapp_client import (
 )
 from tests.e2e.conversation import tracker
 from tests.fakes.graph_api import FakeGraphApi
+from tests.platform import Platform
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c636000000200"
@@ -42,9 +43,7 @@ def _backend(settings: Settings, method: str, path: str, key: str, **kwargs: Any
 
 def link(settings: Settings, number: str, seller_id: str) -> None:
     """What CJ's staff do: link a WhatsApp number to a seller account."""
-    reply = _backend(settings, "PUT", f"/v1/platform/identities/whatsapp/%2B{number}", settings.platform_key,
-                     json={"seller_id": seller_id})
-    assert reply.status_code == 200, reply.text
+    Platform(settings).link_whatsapp(number, seller_id)
 
 
 def test_a_linked_number_gets_its_own_sellers_facts_and_another_sellers_get_not_found(
