@@ -36,7 +36,7 @@ def test_asking_for_a_person_tells_the_ticket_number_and_the_wait(stack, platfor
 
 
 def test_asking_twice_updates_the_one_ticket_and_raises_its_priority(stack, platform: Platform) -> None:
-    ticket, answer = ticket_after(stack, platform, ["agent please", "hello?? I asked for a real person"])
+    ticket, answer = ticket_after(stack, platform, ["agent please", "still waiting, can I talk to a real person now?"])
     assert ticket["priority"] == "high" and ticket["number"] in answer
     assert "added this to your ticket" in answer
 
