@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 
 from bot.console.backend_client import BackendRefused, BackendUnavailable, ConsoleBackend
 from bot.console.rasa_client import RasaConversations
+from bot.console.refusals import Refused
 from bot.console.ticket_actions import TicketActions
 from bot.http_auth import error_response
 
@@ -39,14 +40,6 @@ _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 }
-
-
-class Refused(Exception):
-    """A request this server turns down itself (no session cookie, no CSRF header, bad input)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def _token(request: Request) -> str:
@@ -94,15 +87,15 @@ def _signed_out(reply: HTTPResponse) -> HTTPResponse:
 
 
 def create_app(backend: ConsoleBackend, rasa: RasaConversations, name: str = "alex_console") -> Sanic:
+    """The console app: its clients are passed in, so the stack (and a test) chooses which backend and Rasa."""
     app = Sanic(name, configure_logging=False)
     app.config.REQUEST_MAX_SIZE = 64 * 1024  # a reply is at most 4000 characters; nothing else is larger
-    app.config.REQUEST_TIMEOUT = 30
     app.config.FALLBACK_ERROR_FORMAT = "json"
     tickets = TicketActions(backend, rasa)
 
     @app.on_request
     async def guard(request: Request) -> HTTPResponse | None:
-        if request.path.startswith("/api/") and request.method not in ("GET", "HEAD", "OPTIONS") \
+        if request.path.startswith("/api/") and request.method not in ("GET", "HEAD") \
                 and request.headers.get(CSRF_HEADER) != "1":
             return error_response(403, "console_header_missing", f"State-changing requests need {CSRF_HEADER}: 1.")
         return None

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from bot.console.agent_transcript import agent_view
-from bot.console.backend_client import BackendRefused, ConsoleBackend
+from bot.console.backend_client import ConsoleBackend
 from bot.console.rasa_client import AGENT_HANDED_BACK, AGENT_JOINED, RasaConversations, RasaUnavailable
+from bot.console.refusals import Refused
 
 # Notice codes (the page words them for the agent).
 TRANSCRIPT_UNAVAILABLE = "transcript_unavailable"
@@ -81,7 +82,7 @@ class TicketActions:
         message = next((m for m in detail["ticket"]["messages"] if m["id"] == message_id and not m["internal"]
                         and m["author_kind"] == "agent"), None)
         if message is None or message["delivery_state"] not in ("failed", "pending"):
-            raise BackendRefused(409, "not_retryable", "Only a reply that was not delivered can be sent again.")
+            raise Refused(409, "not_retryable", "Only a reply that was not delivered can be sent again.")
         return await self._deliver(token, detail, message)
 
     async def _deliver(self, token: str, detail: dict[str, Any], message: dict[str, Any]) -> Outcome:

@@ -16,6 +16,7 @@
     not_retryable: "That reply was already delivered.",
     network: "The console server is not answering. Check that Alex is running.",
   };
+  var OUTAGES = ["backend_unavailable", "network"];  // errors a later successful poll clears by itself
   var NOTICES = {
     join_not_announced: "Claimed. Alex could not tell the seller that you joined; your first reply will.",
     hand_back_not_announced: "Done. Alex could not tell the seller it is back; it answers their next message.",
@@ -296,6 +297,7 @@
     api("GET", "/api/tickets/" + encodeURIComponent(number)).then(function (result) {
       if (!state.ticket || state.ticket.number !== number) return;
       if (!result.ok) { showError(result); return; }
+      if (OUTAGES.indexOf($("error").getAttribute("data-code")) >= 0) showError(null);
       renderTicket(result.data);
     });
   }
