@@ -82,6 +82,15 @@ def claim(page: Any) -> None:
     page.wait_for_selector('#ticket-screen[data-holder="me"]')
 
 
+def the_agent_takes_over_a_fresh_ticket(page: Any, settings: Settings) -> tuple[str, str, Any]:
+    """A seller asks for a person; the agent signs in, opens the ticket from the queue and claims it."""
+    number, conversation_id, chat = a_seller_asks_for_a_person(settings)
+    sign_in(page, settings)
+    open_ticket(page, number)
+    claim(page)
+    return number, conversation_id, chat
+
+
 def bot_events(settings: Settings, conversation_id: str) -> list[dict[str, Any]]:
     return [e for e in tracker(settings, conversation_id)["events"] if e["event"] == "bot"]
 
@@ -230,10 +239,7 @@ def test_agent_reply_appears_in_transcript_and_reaches_the_seller(page: Any, sta
 
 def test_internal_note_is_not_sent_to_the_seller(page: Any, stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
-    number, conversation_id, _ = a_seller_asks_for_a_person(settings)
-    sign_in(page, settings)
-    open_ticket(page, number)
-    claim(page)
+    number, conversation_id, _ = the_agent_takes_over_a_fresh_ticket(page, settings)
 
     note = "Checked with the warehouse: parcel is stuck in customs. Do not promise a date."
     page.fill("#composer-body", note)
@@ -251,10 +257,7 @@ def test_internal_note_is_not_sent_to_the_seller(page: Any, stack: tuple[Stack, 
 
 def test_hand_back_returns_the_conversation_to_alex(page: Any, stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
-    number, _, chat = a_seller_asks_for_a_person(settings)
-    sign_in(page, settings)
-    open_ticket(page, number)
-    claim(page)
+    number, _, chat = the_agent_takes_over_a_fresh_ticket(page, settings)
     expect()(page.locator("#ticket-handoff")).to_have_text("with Dana Agent")
 
     page.click("#hand-back")
@@ -272,10 +275,7 @@ def test_hand_back_returns_the_conversation_to_alex(page: Any, stack: tuple[Stac
 
 def test_resolving_a_ticket_with_a_note_takes_it_off_the_queue(page: Any, stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
-    number, _, _ = a_seller_asks_for_a_person(settings)
-    sign_in(page, settings)
-    open_ticket(page, number)
-    claim(page)
+    number, _, _ = the_agent_takes_over_a_fresh_ticket(page, settings)
     page.fill("#settle-note", "Refund confirmed by finance.")
     page.click("#resolve")
     expect()(page.locator("#ticket-screen")).to_have_attribute("data-status", "solved")
@@ -292,10 +292,7 @@ def test_a_reassigned_agent_is_told_they_no_longer_hold_the_conversation(
     page: Any, second_page: Any, stack: tuple[Stack, Settings]
 ) -> None:
     _, settings = stack
-    number, _, _ = a_seller_asks_for_a_person(settings)
-    sign_in(page, settings, AGENT)
-    open_ticket(page, number)
-    claim(page)
+    number, _, _ = the_agent_takes_over_a_fresh_ticket(page, settings)
     page.fill("#composer-body", "One moment please.")
 
     sign_in(second_page, settings, SUPERVISOR)
@@ -362,10 +359,7 @@ def test_while_rasa_is_down_the_ticket_still_shows_and_a_failed_reply_is_retried
     page: Any, stack: tuple[Stack, Settings]
 ) -> None:
     running, settings = stack
-    number, conversation_id, _ = a_seller_asks_for_a_person(settings)
-    sign_in(page, settings)
-    open_ticket(page, number)
-    claim(page)
+    number, conversation_id, _ = the_agent_takes_over_a_fresh_ticket(page, settings)
     reply = "Sorry for the wait, checking your refund now."
     running.halt("rasa")
     try:
