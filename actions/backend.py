@@ -234,7 +234,6 @@ class Ticket:
     estimated_wait_minutes: int | None = None
     open_now: bool = True
     next_open_at: str | None = None  # ISO 8601, UTC
-    timezone: str = "UTC"
     agent_name: str | None = None  # the person holding the conversation (handoff "agent")
 
     @classmethod
@@ -242,7 +241,7 @@ class Ticket:
         hours = data.get("support_hours") or {}
         return cls(data["number"], data.get("status", "new"), created,
                    (data.get("queue") or {}).get("position"), data.get("estimated_wait_minutes"),
-                   bool(hours.get("open_now", True)), hours.get("next_open_at"), hours.get("timezone") or "UTC",
+                   bool(hours.get("open_now", True)), hours.get("next_open_at"),
                    (data.get("handoff") or {}).get("agent_name"))
 
 

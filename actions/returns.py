@@ -22,6 +22,7 @@ from actions.forms import (
     FlowSubmit,
     SlotKind,
     backend_failure,
+    offer,
     order_facts,
 )
 from actions.orders import AskForOrder
@@ -131,4 +132,5 @@ class ActionCreateReturn(FlowSubmit, Action):
             return backend_failure(dispatcher)
         dispatcher.utter_message(response="utter_return_created", return_number=created.number,
                                  return_link=created.return_link, order_number=number)
-        return []
+        # Seed 000 §4.4: the seller's assigned agent handles the dispute and the return from here.
+        return offer(dispatcher, {"kind": "human", "reason": "needs_agent"}, "utter_offer_agent_for_return")

@@ -59,8 +59,7 @@ async def open_ticket(
 def tell_expectations(dispatcher: CollectingDispatcher, ticket: Ticket) -> None:
     """When a person will answer: after hours, when the team is back; otherwise the queue and the usual wait."""
     if not ticket.open_now and ticket.next_open_at:
-        dispatcher.utter_message(response="utter_handoff_after_hours", next_open=_when(ticket.next_open_at),
-                                 timezone=ticket.timezone)
+        dispatcher.utter_message(response="utter_handoff_after_hours", next_open=_when(ticket.next_open_at))
     elif ticket.queue_position is not None and ticket.estimated_wait_minutes is not None:
         dispatcher.utter_message(response="utter_handoff_wait", queue_position=ticket.queue_position,
                                  wait_minutes=max(1, int(ticket.estimated_wait_minutes)))

@@ -124,6 +124,8 @@ class Settings:
             "ALEX_HELP_PAGE_URL": self.help_page_url,
             "ALEX_HELP_PAGE_ORIGINS": ",".join(self.help_page_origins),
             "ALEX_CONSOLE_PORT": str(self.console_port),
+            # Tickets link to the conversation's transcript in the console (actions/tickets.py).
+            "ALEX_CONSOLE_URL": self.console_url,
             "ALEX_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
             "ALEX_WHATSAPP_GRAPH_URL": self.whatsapp_graph_url,
             "ALEX_WHATSAPP_TOKEN": self.whatsapp_token,

@@ -82,7 +82,7 @@ class ChannelBackend:
         if self._session is not None:
             await self._session.close()
 
-    async def _call(
+    async def call(
         self,
         method: str,
         path: str,
@@ -116,7 +116,7 @@ class ChannelBackend:
 
     async def linked_seller(self, e164: str) -> LinkedNumber | None:
         """The seller a WhatsApp number is linked to, or None for an unknown or unlinked number."""
-        status, body = await self._call("GET", f"/v1/identities/whatsapp/{_segment(e164)}")
+        status, body = await self.call("GET", f"/v1/identities/whatsapp/{_segment(e164)}")
         if status == 404 or not isinstance(body, dict) or not body.get("seller_id"):
             return None
         return LinkedNumber(str(body["seller_id"]), body.get("last_inbound_at"))
@@ -126,7 +126,7 @@ class ChannelBackend:
 
         The backend decides with a unique constraint, so two replicas (or a restart) never both handle it.
         """
-        status, body = await self._call(
+        status, body = await self.call(
             "PUT", f"/v1/channels/whatsapp/inbound/{_segment(message_id)}",
             json={"number": number, "received_at": received_at},
             headers={"Idempotency-Key": f"wa-inbound:{message_id}"[:128]},
@@ -138,7 +138,7 @@ class ChannelBackend:
     async def record_whatsapp_status(self, message_id: str, status_update: dict[str, Any]) -> None:
         """Record a status update (sent, delivered, read, failed) of one of our outbound messages."""
         key = f"wa-status:{message_id}:{status_update.get('status')}"[:128]
-        status, _ = await self._call(
+        status, _ = await self.call(
             "PUT", f"/v1/channels/whatsapp/statuses/{_segment(message_id)}",
             json=status_update, headers={"Idempotency-Key": key},
         )
@@ -154,7 +154,7 @@ class ChannelBackend:
         idempotency_key: str,
     ) -> dict[str, Any]:
         """Store a file in the backend's evidence store as this seller; the backend's evidence record."""
-        status, body = await self._call(
+        status, body = await self.call(
             "POST", f"/v1/sellers/{_segment(seller_id)}/evidence",
             data=content,
             headers={
@@ -170,7 +170,7 @@ class ChannelBackend:
 
     async def handoff_state(self, conversation_id: str) -> str | None:
         """Who holds the conversation (`waiting`, `agent`, `returned`), or None when it has no active ticket."""
-        status, body = await self._call("GET", f"/v1/conversations/{_segment(conversation_id)}/ticket")
+        status, body = await self.call("GET", f"/v1/conversations/{_segment(conversation_id)}/ticket")
         if status == 404 or not isinstance(body, dict):
             return None
         return (body.get("handoff") or {}).get("state")
@@ -179,7 +179,7 @@ class ChannelBackend:
         self, conversation_id: str, text: str, external_id: str, evidence_ids: list[str]
     ) -> None:
         """A seller's message during a takeover, into the ticket's thread (a redelivery is kept once)."""
-        status, _ = await self._call(
+        status, _ = await self.call(
             "POST", f"/v1/conversations/{_segment(conversation_id)}/ticket/messages",
             json={"body": text, "external_id": external_id[:128], "evidence_ids": evidence_ids},
             headers={"Idempotency-Key": f"seller-message:{external_id}"[:128]},

@@ -8,10 +8,12 @@ as ordinary words. Every channel passes its text through here.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from rasa.core.agent import Agent
 from rasa.shared.core.events import BotUttered, UserUttered
+
+if TYPE_CHECKING:  # importing Rasa's Agent loads TensorFlow, which the console does not need
+    from rasa.core.agent import Agent
 
 COMMAND_PREFIX = "/"
 

@@ -10,12 +10,14 @@ the client.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from rasa.core.agent import Agent
 
 from bot.channels.command_guard import disarm, offered_payloads
 from bot.identity import bind_conversation
+
+if TYPE_CHECKING:  # importing Rasa's Agent loads TensorFlow, which the console does not need
+    from rasa.core.agent import Agent
 
 SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 DEFAULT_MAX_MESSAGE_CHARS = 2000

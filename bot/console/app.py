@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote, unquote
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -206,6 +207,14 @@ def create_app(backend: ConsoleBackend, rasa: RasaConversations, name: str = "al
         return response.json(await backend.audit(_token(request)))
 
     # ------------------------------------------------------------------ the page
+
+    @app.get("/conversations/<conversation_id:str>")
+    async def transcript_link(request: Request, conversation_id: str) -> HTTPResponse:
+        """A ticket's transcript link: the conversation's newest ticket in the page (sign in first if needed)."""
+        if not request.cookies.get(SESSION_COOKIE):
+            return response.redirect("/")
+        found = await backend.conversation_ticket(_token(request), unquote(conversation_id))
+        return response.redirect(f"/#/tickets/{quote(found['ticket']['number'], safe='')}")
 
     def static(path: Path) -> Callable:
         content_type = _STATIC_TYPES[path.suffix]

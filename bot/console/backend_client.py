@@ -37,7 +37,7 @@ class ConsoleBackend:
         headers = {SESSION_HEADER: token} if token else {}
         if key is not None:
             headers["Idempotency-Key"] = key
-        status, body = await self._transport._call(method, path, json=json, headers=headers)  # the shared transport
+        status, body = await self._transport.call(method, path, json=json, headers=headers)
         if status == 404:
             problem = body.get("error", {}) if isinstance(body, dict) else {}
             raise BackendRefused(404, str(problem.get("code") or "not_found"), str(problem.get("message") or ""))
@@ -66,6 +66,10 @@ class ConsoleBackend:
 
     async def ticket(self, token: str, number: str) -> dict[str, Any]:
         return await self._call("GET", _ticket_path(number), token)
+
+    async def conversation_ticket(self, token: str, conversation_id: str) -> dict[str, Any]:
+        """The conversation's newest ticket (a ticket's transcript link names the conversation)."""
+        return await self._call("GET", f"/v1/agent/conversations/{quote(conversation_id, safe='')}/ticket", token)
 
     async def claim(self, token: str, number: str, key: str) -> dict[str, Any]:
         return await self._call("POST", _ticket_path(number, "claim"), token, json={}, key=key)

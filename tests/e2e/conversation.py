@@ -38,3 +38,14 @@ def post_bot_event(settings: Settings, conversation_id: str, event: dict, output
         json=event, timeout=30,
     )
     assert reply.status_code == 200, reply.text
+
+
+def force_session_expiry(settings: Settings, conversation: str) -> None:
+    """What Rasa does when a session expires: a new session starts in the tracker (and clears any pause).
+    (Rasa's routes take the conversation id as it is spelled: no percent-encoding.)"""
+    reply = requests.post(
+        f"{settings.rasa_url}/conversations/{conversation}/tracker/events",
+        params={"token": settings.rasa_token},
+        json=[{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+              {"event": "action", "name": "action_listen"}], timeout=30)
+    assert reply.status_code == 200, reply.text

@@ -59,7 +59,7 @@ def test_a_chargeback_goes_to_a_person_urgently_with_the_order(stack, platform: 
     ticket, answer = ticket_after(stack, platform, [f"my buyer opened a chargeback with paypal for {number}"])
     assert ticket["reasons"] == ["chargeback"] and ticket["priority"] == "urgent"
     assert ticket["order_numbers"] == [number]
-    assert "opened and settled on CJ" in answer and ticket["number"] in answer
+    assert "opened and negotiated on CJ" in answer and ticket["number"] in answer
 
 
 def test_a_blocked_account_goes_to_a_person_urgently(stack, platform: Platform) -> None:

@@ -9,14 +9,13 @@ import time
 from urllib.parse import quote
 
 import pytest
-import requests
 
 from bot.settings import Settings
 from bot.stack import Stack
 from tests.channels.whatsapp_client import answered, bodies, delivery, new_number, post, text_message
 from tests.channels.whatsapp_client import say as whatsapp_say
 from tests.e2e.agent_desk import AgentDesk
-from tests.e2e.conversation import say, seller, tracker
+from tests.e2e.conversation import force_session_expiry, say, seller, tracker
 from tests.fakes.graph_api import FakeGraphApi
 from tests.platform import Platform
 
@@ -36,17 +35,6 @@ def seller_messages(platform: Platform, conversation: str) -> list[str]:
     return [m["body"] for m in ticket["messages"] if m["author_kind"] == "seller"]
 
 
-def force_session_expiry(settings: Settings, conversation: str) -> None:
-    """What Rasa does when a session expires: a new session starts in the tracker (and clears any pause).
-    (Rasa's routes take the conversation id as it is spelled: no percent-encoding.)"""
-    reply = requests.post(
-        f"{settings.rasa_url}/conversations/{conversation}/tracker/events",
-        params={"token": settings.rasa_token},
-        json=[{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
-              {"event": "action", "name": "action_listen"}], timeout=30)
-    assert reply.status_code == 200, reply.text
-
-
 def test_agent_takes_over_the_bot_stays_quiet_even_for_a_typed_restart_and_hand_back_brings_alex_back(
     stack: tuple[Stack, Settings], platform: Platform,
 ) -> None:
@@ -58,6 +46,8 @@ def test_agent_takes_over_the_bot_stays_quiet_even_for_a_typed_restart_and_hand_
     assert ticket["number"] in asked and ticket["handoff"]["state"] == "waiting"
 
     desk = AgentDesk(settings)
+    link = desk.http.get(ticket["transcript_url"], allow_redirects=False, timeout=30)
+    assert link.status_code == 302 and link.headers["Location"] == f"/#/tickets/{ticket['number']}"
     desk.claim(ticket["number"])
     assert any(desk.name in text and "joined" in text for text in bot_texts(settings, conversation))
 

@@ -165,12 +165,16 @@ def test_orders_past_payment_explain_the_options(chat: Conversation, platform: P
     assert platform.order(number)["status"] == state
 
 
-def test_unknown_and_another_sellers_orders_get_the_same_answer_and_the_question_again(chat: Conversation) -> None:
-    assert start_cancel(chat, "CJ2411050020001") == ["utter_order_not_found"]
+def test_unknown_and_another_sellers_orders_get_the_same_answer_and_a_second_miss_ends_the_flow(
+    chat: Conversation,
+) -> None:
+    assert start_cancel(chat, "CJ2411050020001") == ["utter_order_not_found"]  # S1002's order
     assert chat.asking == "cancel_order"
     told, _ = chat.says("CJ2411059999999", "inform_order_number", {"order_number": "CJ2411059999999"}).fill(
         ValidateCancelOrderForm())
-    assert told == ["utter_order_not_found"] and chat.asking == "cancel_order"
+    # The same answer again; a second miss in a row is not asked a third time (a person takes over).
+    assert told == ["utter_order_not_found"] and chat.asking is None
+    assert chat.slots["flow_stop_reason"] == "failed"
 
 
 def test_a_dispute_number_is_not_an_order_to_cancel(chat: Conversation) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.handoff import ActionAcceptOffer
 from actions.returns import ActionCreateReturn, AskReturnConfirmation, AskReturnOrder, ValidateReturnForm
 from tests.integration.harness import Conversation, responses
 from tests.platform import Platform
@@ -35,7 +36,7 @@ def test_a_return_is_created_after_the_warning_and_a_yes_and_the_link_handed_ove
     assert platform.order(number)["returns"] == []
     chat.says("create it", "affirm").fill(FORM())
     messages, _ = chat.run(ActionCreateReturn())
-    assert responses(messages) == ["utter_return_created"]
+    assert responses(messages) == ["utter_return_created", "utter_offer_agent_for_return"]
     [created] = platform.order(number)["returns"]
     assert messages[0]["return_number"] == created["number"] and messages[0]["return_link"] == created["return_link"]
 
@@ -46,7 +47,7 @@ def test_an_uploaded_store_image_is_used_as_is(chat: Conversation, platform: Pla
     until_confirmation(chat, number, image=image)
     chat.says("yes", "affirm").fill(FORM())
     messages, _ = chat.run(ActionCreateReturn())
-    assert responses(messages) == ["utter_return_created"]
+    assert responses(messages) == ["utter_return_created", "utter_offer_agent_for_return"]
     [made] = platform.order(number)["returns"]
     assert platform.evidence("S1001", image["evidence_id"])["purpose"] == "store_image"
 
@@ -81,3 +82,15 @@ def test_the_pick_list_offers_orders_that_can_be_returned(chat: Conversation, pl
     messages, _ = chat.says("start a return", "request_return").run(AskReturnOrder())
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert titles and all(platform.order(n)["eligibility"]["return"]["allowed"] for n in titles)
+
+
+def test_after_the_return_yes_tells_an_agent_with_the_order(chat: Conversation, platform: Platform) -> None:
+    number = platform.new_order(state="delivered")
+    until_confirmation(chat, number)
+    chat.says("yes", "affirm").fill(FORM())
+    chat.run(ActionCreateReturn())
+    assert chat.slots["offer_pending"] is True
+    messages, _ = chat.says("yes please", "affirm").run(ActionAcceptOffer())
+    ticket = platform.ticket_of(chat.sender)
+    assert responses(messages)[0] == "utter_handoff_created" and ticket["reasons"] == ["needs_agent"]
+    assert ticket["order_numbers"] == [number]

@@ -52,6 +52,17 @@ def active_for(session: Session, conversation_id: str) -> Ticket | None:
     ).scalar_one_or_none()
 
 
+def latest_for(session: Session, conversation_id: str) -> Ticket:
+    """The conversation's newest ticket, active or not (what a ticket's transcript link opens)."""
+    ticket = session.execute(
+        select(Ticket).where(Ticket.conversation_id == conversation_key(conversation_id))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1).options(*_LOADS)
+    ).scalar_one_or_none()
+    if ticket is None:
+        raise not_found("ticket_not_found", "ticket for this conversation")
+    return ticket
+
+
 def by_number(session: Session, raw: str, seller_id: str | None = None) -> Ticket:
     number = canonical_of_kind(raw, NumberKind.TICKET)
     if number is None:

@@ -111,6 +111,14 @@ def get_agent_ticket(call: Call) -> Reply:
     return _detail(call, _ticket(call))
 
 
+@router.get("/v1/agent/conversations/{conversation_id}/ticket", response=rs.AgentTicketOut,
+            not_found=("ticket_not_found", "ticket for this conversation"), errors=[(404, "ticket_not_found")],
+            summary="A conversation's newest ticket, active or not (the console opens a ticket's transcript link "
+                    "with it).")
+def get_conversation_ticket_for_agent(call: Call) -> Reply:
+    return _detail(call, tickets.latest_for(call.session, call.params["conversation_id"]))
+
+
 @router.post(f"{TICKET}/claim", body=Empty, response=rs.AgentTicketOut, status=200, not_found=_TICKET_404,
              summary="Take the conversation over (the bot stays quiet). Two agents at once: one wins, the other "
                      "gets 409 already_claimed.",

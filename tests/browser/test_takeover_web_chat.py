@@ -1,0 +1,64 @@
+"""A person takes over a help-page chat: what the seller sees in the page (its DOM) while an agent answers from the
+console, after a reload, after the session expires under the takeover, and when Alex is back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.settings import Settings
+from bot.stack import Stack
+from tests.browser.conftest import shot
+from tests.browser.help_page import bot_said, expect, open_chat, send, sign_in
+from tests.e2e.agent_desk import AgentDesk
+from tests.e2e.conversation import force_session_expiry
+from tests.platform import Platform
+
+
+def write_to_agent(page: Any, text: str) -> None:
+    """Type a message that goes to the agent: it shows as sent, and Alex does not answer it."""
+    page.fill(".alex-input", text)
+    page.press(".alex-input", "Enter")
+    expect()(page.locator(".alex-user").last).to_have_text(text)
+
+
+def test_the_seller_sees_the_agent_join_answer_and_hand_back_even_after_a_reload_and_a_session_expiry(
+    page: Any, stack: tuple[Stack, Settings]
+) -> None:
+    _, settings = stack
+    platform = Platform(settings)
+    sign_in(page, settings, "S1002")
+    open_chat(page)
+    send(page, "I'd like to talk to a person please")
+    number = re.search(r"TK\d+", page.locator(".alex-messages").inner_text()).group(0)
+    conversation = f"web:{page.evaluate('window.alexChat.session()')}:S1002"
+
+    desk = AgentDesk(settings)
+    desk.claim(number)
+    expect()(bot_said(page, "has joined the chat")).to_contain_text(desk.name)
+    shot(page, "takeover-agent-joined")
+
+    write_to_agent(page, "my sofa arrived with a broken leg")
+    desk.reply(number, "Sorry to hear that! Could you send a photo of the leg?")
+    expect()(bot_said(page, "Could you send a photo")).to_be_visible()
+    messages = [m["body"] for m in platform.ticket_of(conversation)["messages"] if m["author_kind"] == "seller"]
+    assert messages == ["my sofa arrived with a broken leg"]
+    bots = page.locator(".alex-bot").count()
+
+    page.reload()
+    page.wait_for_selector('#alex-chat[data-state="online"]')
+    expect()(page.locator(".alex-user").last).to_have_text("my sofa arrived with a broken leg")
+    expect()(page.locator(".alex-bot").last).to_contain_text("Could you send a photo")
+    assert page.locator(".alex-bot").count() == bots  # the history is the server's, Alex added nothing
+    shot(page, "takeover-after-reload")
+
+    force_session_expiry(settings, conversation)
+    write_to_agent(page, "ok, one moment")
+    desk.reply(number, "Thanks, I've asked the warehouse to resend the leg.")
+    expect()(bot_said(page, "resend the leg")).to_be_visible()
+
+    desk.hand_back(number)
+    expect()(bot_said(page, "back with Alex")).to_be_visible()
+    send(page, "refund CJ2410190020001")
+    expect()(bot_said(page, "88.00")).to_be_visible()
+    shot(page, "takeover-handed-back")
