@@ -15,7 +15,7 @@ so the seller is told, in the words of domain.yml, who joined and that Alex is b
 
 from __future__ import annotations
 
-from typing import Text
+from typing import ClassVar, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType
@@ -106,31 +106,38 @@ class ActionNotUnderstood(Escalation, Action):
         return await self.escalate(dispatcher, tracker, "not_understood")
 
 
-class ActionReportChargeback(Escalation, Action):
-    """A buyer went to PayPal, a bank or a payment provider: say what the platform's rule means for the seller
-    and hand the case to a person (money is at stake: the ticket is urgent)."""
+class CaseForAPerson(Escalation):
+    """A case the platform's help pages send to a person: say why, then open the ticket (a mixin)."""
+
+    response: ClassVar[str]
+    reason: ClassVar[str]
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response=self.response)
+        return await self.escalate(dispatcher, tracker, self.reason)
+
+
+class ActionReportChargeback(CaseForAPerson, Action):
+    """A buyer went to PayPal, a bank or a payment provider: the platform's rule, then a person (money is at
+    stake: the backend's triage makes the ticket urgent)."""
+
+    response = "utter_chargeback_needs_agent"
+    reason = "chargeback"
 
     def name(self) -> Text:
         return "action_report_chargeback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_chargeback_needs_agent")
-        return await self.escalate(dispatcher, tracker, "chargeback")
 
+class ActionReportAccountBlocked(CaseForAPerson, Action):
+    """A blocked or restricted account: only staff can look into it (urgent too)."""
 
-class ActionReportAccountBlocked(Escalation, Action):
-    """A blocked or restricted account: only staff can look into it."""
+    response = "utter_account_blocked_needs_agent"
+    reason = "account_blocked"
 
     def name(self) -> Text:
         return "action_report_account_blocked"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_account_blocked_needs_agent")
-        return await self.escalate(dispatcher, tracker, "account_blocked")
 
 
 class ActionComplaint(Escalation, Action):

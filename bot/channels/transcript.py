@@ -23,6 +23,14 @@ def _buttons(event: BotUttered) -> list[dict[str, str]]:
     ]
 
 
+def agent_label(metadata: dict[str, Any] | None) -> dict[str, str]:
+    """`{"agent": name}` for a message a person from the support team wrote (the console puts
+    `metadata.agent` on it), so the chat shows who wrote it; empty for Alex's own messages."""
+    agent = (metadata or {}).get("agent")
+    name = agent.get("name") if isinstance(agent, dict) else None
+    return {"agent": name} if isinstance(name, str) and name else {}
+
+
 def transcript(events: Iterable[Event], limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
     """User and bot messages, oldest first, at most `limit` of the newest.
 
@@ -52,7 +60,7 @@ def transcript(events: Iterable[Event], limit: int = DEFAULT_LIMIT) -> list[dict
             buttons = _buttons(event)
             offered.update({button["payload"]: button["title"] for button in buttons})
             messages.append({"sender": "bot", "text": event.text or "", "buttons": buttons,
-                             "timestamp": event.timestamp})
+                             "timestamp": event.timestamp, **agent_label(event.metadata)})
     for message in reversed(messages):
         if message["sender"] != "bot":
             break

@@ -46,7 +46,7 @@ from bot.channels.attachments import (
 )
 from bot.channels.backend_client import BackendRefused, BackendUnavailable, ChannelBackend
 from bot.channels.takeover import Takeover
-from bot.channels.transcript import transcript
+from bot.channels.transcript import agent_label, transcript
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
     SESSION_NAME,
@@ -82,7 +82,7 @@ class WebChatOutput(OutputChannel):
         await self.sio.emit("bot_uttered", message, room=conversation)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._emit(recipient_id, {"text": text})
+        await self._emit(recipient_id, {"text": text, **agent_label(kwargs)})
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: list[Dict[Text, Any]], **kwargs: Any

@@ -41,6 +41,7 @@ def test_the_seller_sees_the_agent_join_answer_and_hand_back_even_after_a_reload
     write_to_agent(page, "my sofa arrived with a broken leg")
     desk.reply(number, "Sorry to hear that! Could you send a photo of the leg?")
     expect()(bot_said(page, "Could you send a photo")).to_be_visible()
+    expect()(page.locator(".alex-agent").last.locator(".alex-sender")).to_contain_text(desk.name)
     messages = [m["body"] for m in platform.ticket_of(conversation)["messages"] if m["author_kind"] == "seller"]
     assert messages == ["my sofa arrived with a broken leg"]
     bots = page.locator(".alex-bot").count()
@@ -49,6 +50,7 @@ def test_the_seller_sees_the_agent_join_answer_and_hand_back_even_after_a_reload
     page.wait_for_selector('#alex-chat[data-state="online"]')
     expect()(page.locator(".alex-user").last).to_have_text("my sofa arrived with a broken leg")
     expect()(page.locator(".alex-bot").last).to_contain_text("Could you send a photo")
+    expect()(page.locator(".alex-agent .alex-sender")).to_have_text([f"{desk.name} · CJ support"])
     assert page.locator(".alex-bot").count() == bots  # the history is the server's, Alex added nothing
     shot(page, "takeover-after-reload")
 

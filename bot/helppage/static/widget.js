@@ -81,7 +81,9 @@
   }
 
   function appendBot(message, offered) {
-    var item = el("li", { class: "alex-message alex-bot" });
+    // A person from the support team (an agent's reply during a takeover) is named, so it never passes for Alex.
+    var item = el("li", { class: "alex-message alex-bot" + (message.agent ? " alex-agent" : "") });
+    if (message.agent) item.appendChild(el("p", { class: "alex-sender", text: message.agent + " · CJ support" }));
     if (message.text) item.appendChild(el("p", { class: "alex-text", text: message.text }));
     if (message.image) item.appendChild(el("img", { class: "alex-image", src: message.image, alt: "" }));
     var buttons = message.buttons || [];
