@@ -110,3 +110,24 @@ def test_concurrent_new_numbers_never_collide(backend: Backend) -> None:
         role="platform", session=s) for _ in range(N)])
     assert [r.status_code for r in replies] == [201] * N
     assert len({r.json()["number"] for r in replies}) == N
+
+
+def test_concurrent_wallet_payments_never_overdraw_the_wallet(backend: Backend) -> None:
+    """Each payment checks the balance, then debits it: without a lock on the seller's wallet, concurrent
+    payments all see the same balance and together spend more than it holds (PostgreSQL, READ COMMITTED)."""
+    for _ in range(4):
+        seller = backend.new_seller(top_up="20.00")
+        # 15.00 plus 1.00 shipping: the wallet covers one of the four
+        numbers = [backend.new_order(seller, "unpaid", lines=[(1, "15.00")])["number"] for _ in range(4)]
+        replies = _together([
+            lambda s, n=n: backend.post(f"/v1/platform/orders/{n}/pay", {"method": "balance"}, role="platform",
+                                        session=s)
+            for n in numbers])
+        assert sorted(r.status_code for r in replies) == [200, 409, 409, 409], \
+            [r.json().get("error", {}).get("code", r.json().get("status")) for r in replies]
+        assert {r.json()["error"]["code"] for r in replies if r.status_code == 409} == {"insufficient_balance"}
+        wallet = backend.get(f"/v1/sellers/{seller}/wallet?limit=100").json()
+        assert wallet["balance"] == "4.00"
+        paid = [r.json()["number"] for r in replies if r.status_code == 200]
+        assert [(e["kind"], e["amount"], e["order_number"]) for e in wallet["items"]
+                if e["kind"] == "order_payment"] == [("order_payment", "-16.00", paid[0])]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.backend import rules
 from bot.backend.domain.evidence import owned_evidence
-from bot.backend.domain.orders import find_order, log
+from bot.backend.domain.orders import find_order, lock_wallet, log
 from bot.backend.errors import ApiError, not_found
 from bot.backend.models import (
     ACTIVE_DISPUTE_STATUSES,
@@ -211,6 +211,8 @@ def pay_out_refund(session: Session, dispute: Dispute, now: datetime) -> Refund:
     if refund is None or refund.status is not RefundStatus.PENDING:
         raise ApiError(409, "refund_not_pending", "There is no approved refund waiting to be paid out.",
                        {"status": refund.status.value if refund else None})
+    if refund.method is RefundMethod.BALANCE:
+        lock_wallet(session, dispute.order.seller_id)
     where = "CJ Wallet" if refund.method is RefundMethod.BALANCE else "original payment method"
     refund.ledger_entry = LedgerEntry(
         seller_id=dispute.order.seller_id, account=LedgerAccount(refund.method.value), kind=LedgerKind.REFUND,

@@ -145,6 +145,17 @@ def create_order(
     return order
 
 
+def lock_wallet(session: Session, seller_id: str) -> None:
+    """Hold the seller's row until the transaction ends, before reading or changing the CJ Wallet balance.
+
+    The balance is a sum over ledger entries, so no single row guards it: two payments that each check the sum
+    and then add a debit would both pass on PostgreSQL (READ COMMITTED) and overdraw the wallet. Every write to
+    the balance account takes this lock first (payments, top-ups, refunds paid back in balance), so a check
+    made under it stays true until the commit. Callers that also lock an order take the order first. SQLite's
+    `BEGIN IMMEDIATE` already serialises writers (and ignores FOR UPDATE)."""
+    session.execute(select(Seller.id).where(Seller.id == seller_id).with_for_update()).scalar_one()
+
+
 def wallet_balance_cents(session: Session, seller_id: str) -> int:
     return session.execute(
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
@@ -178,6 +189,7 @@ def advance(session: Session, order: Order, step: str, now: datetime, *, method:
 
 
 def _pay_from_wallet(session: Session, order: Order, now: datetime) -> None:
+    lock_wallet(session, order.seller_id)
     balance = wallet_balance_cents(session, order.seller_id)
     if balance < order.amount_cents:
         raise ApiError(409, "insufficient_balance", "The CJ Wallet balance doesn't cover this order.",

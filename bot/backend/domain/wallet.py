@@ -8,7 +8,7 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.backend.domain.orders import wallet_balance_cents
+from bot.backend.domain.orders import lock_wallet, wallet_balance_cents
 from bot.backend.models import (
     Dispute,
     LedgerAccount,
@@ -51,6 +51,7 @@ def ledger(session: Session, seller_id: str, account: LedgerAccount, limit: int,
 
 
 def top_up(session: Session, seller: Seller, amount_cents: int, description: str | None, now: datetime) -> LedgerEntry:
+    lock_wallet(session, seller.id)
     entry = LedgerEntry(seller_id=seller.id, account=LedgerAccount.BALANCE, kind=LedgerKind.TOP_UP,
                         amount_cents=amount_cents, currency=seller.wallet_currency,
                         description=description or "Wallet top-up", created_at=now)
