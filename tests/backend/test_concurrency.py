@@ -1,13 +1,18 @@
 """Idempotency keys and concurrent writers, on SQLite (WAL + BEGIN IMMEDIATE) and PostgreSQL (row locks and
-UNIQUE constraints): retries never write twice, races never make two of a thing that may exist once."""
+UNIQUE constraints): retries never write twice, races never make two of a thing that may exist once, concurrent
+payments never overdraw a wallet, and the UNIQUE constraints hold on their own, without the API's locks."""
 
 from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from bot.backend.db import make_engine
 from tests.backend.client import Backend
 
 N = 8
@@ -131,3 +136,74 @@ def test_concurrent_wallet_payments_never_overdraw_the_wallet(backend: Backend) 
         paid = [r.json()["number"] for r in replies if r.status_code == 200]
         assert [(e["kind"], e["amount"], e["order_number"]) for e in wallet["items"]
                 if e["kind"] == "order_payment"] == [("order_payment", "-16.00", paid[0])]
+
+
+def _raw_insert_refused(backend: Backend, statements: list[tuple[str, dict]], constraint: str,
+                        columns: str) -> str:
+    """Run the statements in one transaction straight on the database (no API, no locks) and return the
+    error of the one the database refused; the transaction is rolled back either way."""
+    engine = make_engine(backend.db_url)
+    try:
+        with pytest.raises(IntegrityError) as refused, engine.begin() as connection:
+            for sql, params in statements:
+                connection.execute(text(sql), params)
+        message = str(refused.value.orig)
+        if backend.db_kind == "postgresql":
+            assert refused.value.orig.pgcode == "23505" and constraint in message, message
+        else:
+            assert message == f"UNIQUE constraint failed: {columns}", message
+        return message
+    finally:
+        engine.dispose()
+
+
+def _copy_dispute(number: str, copy: str) -> tuple[str, dict]:
+    return ("INSERT INTO disputes (number, order_id, expected_result, refund_type, reason, buyer_email, status, "
+            "opened_at) SELECT :copy, order_id, expected_result, refund_type, reason, buyer_email, status, opened_at "
+            "FROM disputes WHERE number = :number", {"number": number, "copy": copy})
+
+
+_SECOND_LINE = ("INSERT INTO dispute_lines (dispute_id, order_line_id, active_line_id, quantity) "
+                "SELECT c.id, l.order_line_id, {active}, 1 FROM disputes c, dispute_lines l JOIN disputes d "
+                "ON d.id = l.dispute_id WHERE c.number = :copy AND d.number = :number")
+
+
+def test_the_database_itself_refuses_a_second_active_dispute_on_an_order_line(backend: Backend) -> None:
+    """The API's row locks serialise "open dispute" calls, so the UNIQUE constraint behind our
+    one-active-dispute-per-line rule never fires there: prove it holds on its own, by inserting straight into
+    the database a second dispute whose line is active on the same order line."""
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "delivered", lines=[(1, "10.00")])
+    first = backend.open_dispute(seller, order["number"])["number"]
+    copy = f"SH{uuid.uuid4().int % 10**12:012d}"
+    params = {"number": first, "copy": copy}
+    _raw_insert_refused(backend, [_copy_dispute(first, copy), (_SECOND_LINE.format(active="l.order_line_id"), params)],
+                        "uq_dispute_lines_one_active_dispute_per_order_line", "dispute_lines.active_line_id")
+    # The same rows with the line not active (how an ended dispute keeps its lines) are accepted: the refusal
+    # above was the one-active-line constraint, nothing else about the rows.
+    engine = make_engine(backend.db_url)
+    try:
+        with engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(text(_copy_dispute(first, copy)[0]), params)
+            connection.execute(text(_SECOND_LINE.format(active="NULL")), params)
+            transaction.rollback()
+    finally:
+        engine.dispose()
+    assert backend.get(f"/v1/sellers/{seller}/disputes?order_number={order['number']}").json()["total"] == 1
+
+
+def test_the_database_itself_refuses_a_second_open_return_for_an_order(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "delivered")
+    image = backend.post(f"/v1/sellers/{seller}/evidence/links", {"url": "https://shop.example/store.png",
+                                                                  "media": "image", "purpose": "store_image"})
+    made = backend.post(f"/v1/sellers/{seller}/returns", {"order_number": order["number"],
+                                                          "store_link": "https://shop.example/p/1",
+                                                          "store_image_evidence_id": image.json()["id"]})
+    assert made.status_code == 201, made.text
+    copy = ("INSERT INTO returns (number, order_id, active_order_id, store_link, store_image_evidence_id, token, "
+            "status, created_at) SELECT :copy, order_id, active_order_id, store_link, store_image_evidence_id, :token, "
+            "status, created_at FROM returns WHERE number = :number",
+            {"number": made.json()["number"], "copy": f"RT{uuid.uuid4().int % 10**12:012d}",
+             "token": uuid.uuid4().hex})
+    _raw_insert_refused(backend, [copy], "uq_returns_one_open_return_per_order", "returns.active_order_id")
