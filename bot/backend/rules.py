@@ -98,8 +98,10 @@ _NOT_DISPUTABLE_BECAUSE = {
 
 def dispute_verdict(order: Order) -> Verdict:
     """Seed 002 §1: disputes for pending, processing, dispatched or completed orders, never for closed ones;
-    seed 001 §11: a paid order not yet dispatched takes a refund dispute only. An unpaid order has nothing to
-    dispute (it can be cancelled). OUR OWN RULE: at most one active dispute per order line."""
+    seed 001 §11: a paid order not yet dispatched takes a refund dispute only. OUR OWN RULE: at most one active
+    dispute per order line."""
+    # OUR OWN RULE: no dispute on an unpaid order (nothing was paid to refund; seed 001 §11 cancels it instead).
+    # Seed 002 §1 lists "Pending" store orders as disputable: we read that as paid and awaiting processing.
     if order.status in _NOT_DISPUTABLE_BECAUSE:
         return Verdict(False, _NOT_DISPUTABLE_BECAUSE[order.status])
     covered = lines_in_active_disputes(order)
@@ -117,13 +119,19 @@ def refund_only(order: Order) -> bool:
 
 
 def return_verdict(order: Order) -> Verdict:
-    """Seed 000 §4: a return link is for the buyer of a store order who received the goods."""
+    """Seed 000 §4.2-4.3: the return link is specific to the seller's customer, who fills in the form: a store
+    order's buyer. The seeds set no other condition; the rest are ours, labelled below."""
     if order.kind is not OrderKind.STORE:
         return Verdict(False, "not_a_store_order")
+    # OUR OWN RULE: no return on a closed or cancelled order (a cancelled one never shipped; closed, as disputes).
+    # Seed 000 §4.1 starts a return under Orders > Disputes, and seed 002 §1 opens no dispute for closed orders.
     if order.status in (OrderStatus.CLOSED, OrderStatus.CANCELLED):
         return Verdict(False, order.status.value)
+    # OUR OWN RULE: a return needs a delivered (or completed) order (the buyer can only send back what arrived).
     if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         return Verdict(False, "not_delivered")
+    # OUR OWN RULE: one open return per order (two links would have the agent settle one return twice).
+    # Seed 000 §4.2: the link is specific to that one customer. The next return waits until the platform closes it.
     if any(r.status is not ReturnStatus.CLOSED for r in order.returns):
         return Verdict(False, "return_open")
     return Verdict(True)
@@ -156,9 +164,11 @@ def proof_requirements(order: Order) -> dict[str, list[str]]:
 
 def _required_proof(kind: OrderKind, reason: DisputeReason) -> tuple[str, ...]:
     """Seed 002 §1c: for store orders, screenshots of the buyer's complaint, and the buyer's email address is a
-    must. Seeds 000 §2.3 and 001 §12: photos or videos of damaged or wrong products. (Sample, wholesale and
-    preorder orders are the seller's own purchases: there is no buyer to prove anything.)"""
+    must. Seeds 000 §2.3 and 001 §12: photos or videos of damaged or wrong products."""
     needed: list[str] = []
+    # OUR OWN RULE: buyer email and complaint for store orders only (sample/wholesale/preorder have no buyer).
+    # Seed 002 §1c asks for them under store orders; its §2-4 ("the following steps are the same as that of
+    # orders") we read as the same steps, not a buyer who isn't there.
     if kind is OrderKind.STORE:
         needed += ["buyer_email", "buyer_complaint"]
     if reason in _MEDIA_REASONS:
@@ -258,6 +268,8 @@ def _claims(order: Order, requested: Iterable[tuple[int, int]] | None) -> list[L
 # ---------------------------------------------------------------- an open dispute
 
 DISPUTE_TAKES_MESSAGES = ACTIVE_DISPUTE_STATUSES
+# OUR OWN RULE: no cancelling once the seller agreed to a resend (the resend is then under way).
+# Seed 002 §5: after "Agree", "CJ will handle the following part"; seed 002 §6 lets the seller cancel, naming no limit.
 SELLER_MAY_CANCEL = (DisputeStatus.OPEN, DisputeStatus.RESEND_PROPOSED)
 
 
@@ -298,6 +310,8 @@ def check_order_transition(order: Order, step: str) -> OrderStatus:
     if step == "dispatch" and order.processing is Processing.STOPPED_BY_DISPUTE:
         raise RuleViolation(409, "processing_stopped", "Processing is stopped while a dispute is open.",
                             {"dispute_numbers": [d.number for d in active_disputes(order)]})
+    # OUR OWN RULE: no closing an order with an active dispute (closing would strand it; the dispute ends first).
+    # Seed 002 §1: no dispute can be opened for a closed order.
     if step == "close" and active_disputes(order):
         raise RuleViolation(409, "dispute_open", "An order with an active dispute can't be closed.",
                             {"dispute_numbers": [d.number for d in active_disputes(order)]})
@@ -326,6 +340,7 @@ def check_dispute_decision(dispute: Dispute, decision: str) -> None:
 def refundable_cents(dispute: Dispute) -> int:
     """What a refund on this dispute may pay at most: the disputed lines' value, and never more than the order
     total minus the refunds already approved on it."""
+    # OUR OWN RULE: a refund is capped at the disputed lines' value (+ shipping for a whole order); no seed names sums.
     lines_value = sum(line.quantity * line.order_line.unit_price_cents for line in dispute.lines)
     order = dispute.order
     if {line.order_line_id for line in dispute.lines} == {line.id for line in order.lines}:
@@ -373,7 +388,8 @@ _PRIORITY_ORDER = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT
 
 
 def raised_priority(current: Priority, requested: Priority | None) -> Priority:
-    """A later escalation of the same conversation may raise the priority, never lower it."""
+    """OUR OWN RULE: a later escalation of the same conversation may raise the priority, never lower it (a second
+    call for help is never less urgent than the first)."""
     if requested is None:
         return current
     return max(current, requested, key=_PRIORITY_ORDER.index)

@@ -188,7 +188,8 @@ def approve_refund(session: Session, dispute: Dispute, amount_cents: int | None,
     if not 0 < amount <= most:
         raise ApiError(422, "refund_amount_invalid", "The refund must be more than zero and at most what the "
                        "disputed lines are worth.", {"max_amount": format_cents(most)})
-    # Refunding "the original way" for an order paid from the wallet lands in the wallet.
+    # OUR OWN RULE: a wallet-paid order is refunded to the wallet, either refund type (its original way IS the wallet).
+    # Seed 001 §13: "Refund to the original way: the refund will be back to your payment account."
     paid_from_wallet = dispute.order.payment_method is PaymentMethod.BALANCE
     method = RefundMethod.BALANCE if paid_from_wallet else dispute.refund_type
     refund = Refund(amount_cents=amount, currency=dispute.order.currency, method=method,

@@ -21,7 +21,8 @@ class ReturnRequest(Base):
     __tablename__ = "returns"
     __table_args__ = (
         UniqueConstraint("token"),
-        # One open return per order: `active_order_id` is the order while the return is open, NULL after.
+        # OUR OWN RULE (rules.return_verdict): one open return per order. `active_order_id` is the order while
+        # the return is open, NULL after, so its UNIQUE constraint holds the rule even against concurrent writers.
         UniqueConstraint("active_order_id", name="uq_returns_one_open_return_per_order"),
         CheckConstraint("active_order_id IS NULL OR active_order_id = order_id", name="active_order_is_own_order"),
         CheckConstraint("(status = 'closed') = (active_order_id IS NULL)", name="open_iff_active"),
