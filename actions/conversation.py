@@ -26,12 +26,25 @@ _NUMBER = re.compile(r"[#]?\b[CcSsZz][JjHhFf][\s-]?\d[\d\s-]{0,24}\d\b")
 
 ORDER_KINDS = (NumberKind.STORE_ORDER, NumberKind.WHOLESALE_ORDER)
 
-# Intents that never answer a flow's question: questions answered on the side, small talk, a person.
-SIDE_QUESTION_INTENTS = frozenset({
+# Messages that never answer a flow's question, whatever words they use: small talk and getting a person.
+ALWAYS_ASIDE_INTENTS = frozenset({
+    "request_human_agent", "report_chargeback", "report_account_blocked", "complain", "bot_challenge", "greet",
+    "thanks", "goodbye",
+})
+# Intents that never answer a flow's question when asked as a question: questions answered on the side.
+SIDE_QUESTION_INTENTS = ALWAYS_ASIDE_INTENTS | frozenset({
     "ask_cancel_order", "ask_open_dispute", "ask_close_dispute", "ask_refund_types", "ask_dispute_cases",
     "ask_return_order", "ask_dispute_on_platform", "ask_dispute_proof", "ask_return_to_warehouse",
-    "ask_avoid_returns", "bot_challenge", "out_of_scope", "greet", "goodbye", "thanks", "nlu_fallback",
-    "request_human_agent",
+    "ask_avoid_returns", "out_of_scope", "nlu_fallback",
+})
+# A question without its "?": sellers often leave it out.
+_QUESTION_START = re.compile(
+    r"^(?:what|what's|whats|how|why|when|where|which|who|can|could|should|would|will|is|are|do|does|did|may|"
+    r"difference)\b", re.IGNORECASE)
+# Words around a number that still make the message just the number ("it's CJ…", "CJ… pls").
+_FILLER_WORDS = frozenset({
+    "it", "its", "it's", "is", "the", "this", "that", "one", "order", "number", "no", "nr", "ok", "okay", "sorry",
+    "here", "my", "pls", "plz", "please", "thanks", "thx", "yes", "yeah", "and", "for", "of",
 })
 # Intents that start a flow of their own.
 FLOW_INTENTS = frozenset({
@@ -51,6 +64,7 @@ class Turn:
     attachments: tuple[dict[str, Any], ...] = ()
     urls: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
+    files_not_stored: tuple[str, ...] = ()  # files the channel could not keep (bot/channels/whatsapp.py)
 
     @classmethod
     def of(cls, tracker: Tracker) -> "Turn":
@@ -76,6 +90,7 @@ class Turn:
             attachments=attachments,
             urls=tuple(dict.fromkeys(u.rstrip(".,);!?") for u in _URL.findall(text))),
             emails=tuple(dict.fromkeys(_EMAIL.findall(text))),
+            files_not_stored=tuple(str(f) for f in metadata.get("files_not_stored") or [] if isinstance(f, str)),
         )
 
     def links_or_domains(self) -> tuple[str, ...]:
@@ -104,16 +119,21 @@ class Turn:
         return good, bad
 
     def words_besides_numbers_and_links(self) -> int:
+        """Words that say something besides the numbers and links ("cancel", not "pls" or "it's")."""
         rest = _URL.sub(" ", _NUMBER.sub(" ", self.text))
-        return len(re.findall(r"[^\W\d_]+", rest))
+        return sum(1 for word in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", rest) if word.lower() not in _FILLER_WORDS)
 
     def prose(self) -> str:
         """The message without its links: what a seller wrote in their own words."""
         return re.sub(r"\s+", " ", _URL.sub(" ", self.text)).strip()
 
     def is_question_on_the_side(self) -> bool:
-        return self.intent in SIDE_QUESTION_INTENTS and (self.text.endswith("?") or self.intent in (
-            "request_human_agent", "bot_challenge", "greet", "thanks", "goodbye"))
+        """A question about the rules (asked as a question, "?" or not), small talk, or a call for a person:
+        answered on the side, never taken as the answer to the flow's question, whatever choices it names."""
+        if self.intent in ALWAYS_ASIDE_INTENTS:
+            return True
+        return self.intent in SIDE_QUESTION_INTENTS and (
+            self.text.endswith("?") or bool(_QUESTION_START.match(self.text)))
 
 
 def is_order_number(number: str) -> bool:

@@ -162,6 +162,9 @@ class FlowForm:
             candidates = self._extract(requested, turn, current)
             if not candidates and turn.intent in NOT_AN_ANSWER and requested:
                 # "ok", a stray word or a file where words are needed: say so and ask again (no rule is needed)
+                if turn.files_not_stored:  # our failure, not the seller's: say so, ask again, count nothing
+                    dispatcher.utter_message(response="utter_file_not_stored", filename=turn.files_not_stored[0])
+                    return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
                 dispatcher.utter_message(
                     response="utter_file_not_needed_here" if turn.intent == "share_evidence"
                     else "utter_flow_not_understood")
@@ -266,7 +269,7 @@ class FlowForm:
         other_request = turn.intent in FLOW_INTENTS - self.trigger_intents
         # Another request counts as an answer only when it is (nearly) just a number: "cancel CJ..." while Alex
         # asks which order to check is a new request, "CJ... pls" is an answer whatever NLU made of it.
-        on_the_side = turn.is_question_on_the_side() or (other_request and turn.words_besides_numbers_and_links() > 1)
+        on_the_side = turn.is_question_on_the_side() or (other_request and turn.words_besides_numbers_and_links() > 0)
         kind = self.slot_kinds.get(requested or "")
         corrections = self._corrections(requested, turn, current, kind)
         if corrections and kind in (SlotKind.TEXT, SlotKind.PROOF):
@@ -277,7 +280,7 @@ class FlowForm:
                 found[requested] = list(turn.raw_numbers)
         elif kind is SlotKind.CHOICE:
             value = turn.entity(self.choice_entities[requested])
-            if value:
+            if value and not on_the_side:  # "refund or resend, what's the difference?" answers nothing
                 found[requested] = value
             elif turn.text and not on_the_side and not other_request and turn.intent not in ("affirm", "deny"):
                 found[requested] = {"unrecognised": turn.text}

@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient
+from actions.conversation import Turn
 from actions.disputes import (
     ValidateAgreeResendForm,
     ValidateCloseDisputeForm,
@@ -43,6 +44,7 @@ from actions.forms import (
 )
 from actions.orders import ValidateCancelOrderForm, ValidateOrderStatusForm
 from actions.returns import ValidateReturnForm
+from actions.seller import verified_seller
 from actions.tickets import open_ticket
 
 FORMS: dict[str, type[FlowForm]] = {form.form_name: form for form in (
@@ -161,8 +163,9 @@ class ActionStopFlow(Action):
 
 
 class ActionAnswerOutsideAFlow(Action):
-    """An answer when no question is open ("broken", a link, an email, a photo with a caption): say what Alex can
-    do with it, instead of the default fallback (which would also drop the message, attachments and all)."""
+    """An answer when no question is open ("broken", a link, an email, a file): say what Alex can do with it,
+    instead of the default fallback (which would also drop the message, attachments and all). A file the channel
+    could not keep is said so, never thanked for."""
 
     def name(self) -> Text:
         return "action_answer_outside_a_flow"
@@ -170,6 +173,12 @@ class ActionAnswerOutsideAFlow(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        has_files = bool(((tracker.latest_message or {}).get("metadata") or {}).get("attachments"))
-        dispatcher.utter_message(response="utter_evidence_needs_flow" if has_files else "utter_what_next")
+        turn = Turn.of(tracker)
+        if turn.files_not_stored:
+            if verified_seller(tracker) is None:
+                dispatcher.utter_message(response="utter_identity_required")
+            else:
+                dispatcher.utter_message(response="utter_file_not_stored", filename=turn.files_not_stored[0])
+        else:
+            dispatcher.utter_message(response="utter_evidence_needs_flow" if turn.attachments else "utter_what_next")
         return []

@@ -25,6 +25,8 @@ DEFAULT_MAX_MESSAGE_CHARS = 2000
 # Built by the channel after it verified the attachments; typed by a seller it is disarmed like any command.
 SHARE_EVIDENCE = "/share_evidence"
 ATTACHMENTS_KEY = "attachments"
+# Files a seller sent that the channel could not keep as evidence (names only), set by the channel itself.
+FILES_NOT_STORED_KEY = "files_not_stored"
 
 
 def conversation_id(seller_id: str, session: str) -> str:

@@ -38,6 +38,7 @@ from bot.channels.command_guard import offered_payloads
 from bot.channels.takeover import Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
+    FILES_NOT_STORED_KEY,
     SHARE_EVIDENCE,
     Refused,
     checked_text,
@@ -323,10 +324,12 @@ class WhatsAppInput(InputChannel):
 
         conversation = conversation_of(number)
         seller_id = await self._seller_of(number)
-        text, attachments = await self._content(message, conversation, seller_id)
+        text, attachments, not_stored = await self._content(message, conversation, seller_id)
         if text is None:
             return
         metadata = message_metadata(conversation, seller_id, self.identity_secret, attachments)
+        if not_stored:
+            metadata[FILES_NOT_STORED_KEY] = not_stored  # so Alex can say so instead of "thanks for the file"
         metadata["whatsapp_message_id"] = message_id
         output = WhatsAppOutput(self.graph, self.windows, self.template, self.template_language, self.list_label)
         message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
@@ -342,10 +345,13 @@ class WhatsAppInput(InputChannel):
 
     async def _content(
         self, message: dict[str, Any], conversation: str, seller_id: str | None
-    ) -> tuple[str | None, list[dict[str, str]]]:
-        """The text to hand to Rasa and the verified attachments; (None, []) for what we do not answer."""
+    ) -> tuple[str | None, list[dict[str, str]], list[str]]:
+        """The text to hand to Rasa, the verified attachments and the names of files that could not be kept (an
+        unlinked number, a type or size the evidence store refuses, a Graph error); (None, [], []) for what we
+        do not answer."""
         kind = message.get("type")
         attachments: list[dict[str, str]] = []
+        not_stored: list[str] = []
         if kind == "text":
             raw = str((message.get("text") or {}).get("body") or "")
         elif kind == "interactive":
@@ -358,21 +364,23 @@ class WhatsAppInput(InputChannel):
         elif kind in _MEDIA_TYPES:
             media = message.get(kind) or {}
             raw = str(media.get("caption") or "")
+            stored = None
             if seller_id is not None and isinstance(media.get("id"), str):
                 stored = await self._store_evidence(seller_id, media, kind)
-                attachments = [stored] if stored else []
+            attachments = [stored] if stored else []
+            not_stored = [] if stored else [str(media.get("filename") or kind)[:200]]
             if not raw.strip():
-                return SHARE_EVIDENCE, attachments
+                return SHARE_EVIDENCE, attachments, not_stored
         else:
             logger.info("whatsapp: %s messages are not answered", kind)
-            return None, []
+            return None, [], []
         raw = raw[: self.max_message_chars]  # WhatsApp allows 4096; we cannot show a refusal, so we shorten
         try:
             return await checked_text(
                 self._agent(), conversation, raw, self.max_message_chars, attachments=bool(attachments)
-            ), attachments
+            ), attachments, not_stored
         except Refused:
-            return None, []
+            return None, [], []
 
     async def _store_evidence(self, seller_id: str, media: dict[str, Any], kind: str) -> dict[str, str] | None:
         try:

@@ -1,5 +1,6 @@
 """A person takes over a help-page chat: what the seller sees in the page (its DOM) while an agent answers from the
-console, after a reload, after the session expires under the takeover, and when Alex is back."""
+console, after a reload, after the session expires under the takeover, after Rasa restarts, and when Alex is
+back."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ def write_to_agent(page: Any, text: str) -> None:
     expect()(page.locator(".alex-user").last).to_have_text(text)
 
 
-def test_the_seller_sees_the_agent_join_answer_and_hand_back_even_after_a_reload_and_a_session_expiry(
+def test_the_seller_sees_the_agent_join_answer_and_hand_back_through_a_reload_a_session_expiry_and_a_rasa_restart(
     page: Any, stack: tuple[Stack, Settings]
 ) -> None:
-    _, settings = stack
+    running, settings = stack
     platform = Platform(settings)
     sign_in(page, settings, "S1002")
     open_chat(page)
@@ -58,6 +59,15 @@ def test_the_seller_sees_the_agent_join_answer_and_hand_back_even_after_a_reload
     write_to_agent(page, "ok, one moment")
     desk.reply(number, "Thanks, I've asked the warehouse to resend the leg.")
     expect()(bot_said(page, "resend the leg")).to_be_visible()
+
+    running.halt("rasa")  # the chat's socket drops with it; the widget reconnects to the new server
+    running.resume("rasa")
+    page.wait_for_selector('#alex-chat[data-state="online"]', timeout=60_000)
+    write_to_agent(page, "is it shipped yet?")
+    desk.reply(number, "Yes: it ships tomorrow with YunExpress.")
+    expect()(bot_said(page, "ships tomorrow")).to_be_visible()
+    assert [m["body"] for m in platform.ticket_of(conversation)["messages"]
+            if m["author_kind"] == "seller"][-1] == "is it shipped yet?"
 
     desk.hand_back(number)
     expect()(bot_said(page, "back with Alex")).to_be_visible()

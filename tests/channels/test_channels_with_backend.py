@@ -122,6 +122,22 @@ def test_a_photo_from_a_linked_number_is_stored_as_that_sellers_evidence(
     assert foreign.status_code == 404
 
 
+def test_a_document_the_evidence_store_refuses_is_said_so_not_thanked_for(
+    stack: tuple[Stack, Settings], fake_graph_api: FakeGraphApi
+) -> None:
+    _, settings = stack
+    number = new_number()
+    link(settings, number, "S1001")
+    media_id = f"media-{uuid.uuid4().hex}"
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    fake_graph_api.add_media(media_id, b"PK\x03\x04 a word file, not evidence we keep", docx)
+    post(settings, delivery(settings, [media_message(number, "document", media_id, docx, filename="invoice.docx")]))
+    answer = bodies(answered(fake_graph_api, number))
+    assert "couldn't keep the file you sent (invoice.docx)" in answer and "received your file" not in answer
+    latest = tracker(settings, f"wa:{number}")["latest_message"]
+    assert latest["metadata"]["files_not_stored"] == ["invoice.docx"] and "attachments" not in latest["metadata"]
+
+
 def test_a_web_upload_is_stored_as_the_sellers_evidence_and_reaches_the_bot_in_metadata(
     stack: tuple[Stack, Settings],
 ) -> None:

@@ -180,6 +180,10 @@ def test_a_question_on_the_side_or_another_request_is_not_taken_as_an_answer(cha
     chat.fill(FORM(), activating=True)
     assert chat.asking == "expected_result"
     assert chat.says("what's the difference between refund and resend?", "ask_refund_types").fill(FORM()) == ([], [])
+    # Naming the choices, without the "?": still a question, not an answer.
+    assert chat.says("whats the difference between refund and resend", "ask_refund_types",
+                     [("expected_result", "refund"), ("expected_result", "resend")]).fill(FORM()) == ([], [])
+    assert chat.asking == "expected_result" and chat.slots.get("expected_result") is None
     assert chat.says("where is my order CJ2411050010021 and what is it doing", "check_order_status",
                      {"order_number": "CJ2411050010021"}).fill(FORM()) == ([], [])
 
@@ -403,3 +407,11 @@ def test_another_sellers_dispute_is_not_found_like_an_unknown_one(chat: Conversa
     for number in ("SH2411060271", "SH2411069999"):
         chat.says(f"close {number}", "request_close_dispute", {"order_number": number})
         assert chat.fill(ValidateCloseDisputeForm(), activating=True)[0] == ["utter_order_not_found"]
+
+
+def test_another_request_naming_a_number_is_not_taken_as_the_order_asked_for(chat: Conversation) -> None:
+    chat.says("i want to open a dispute", "request_open_dispute").fill(FORM(), activating=True)
+    assert chat.asking == "dispute_order"
+    assert chat.says("cancel CJ2411050010001", "request_cancel_order",
+                     {"order_number": "CJ2411050010001"}).fill(FORM()) == ([], [])
+    assert chat.asking == "dispute_order" and chat.slots.get("dispute_order") is None

@@ -151,6 +151,13 @@ def test_an_answer_with_no_question_open_says_what_alex_can_do_and_a_captioned_p
     assert responses(messages) == ["utter_evidence_needs_flow"]
 
 
+def test_a_file_the_channel_could_not_keep_is_said_so_not_thanked_for(chat: Conversation) -> None:
+    chat.says("/share_evidence", "share_evidence")
+    chat.message["metadata"]["files_not_stored"] = ["invoice.docx"]
+    messages, _ = chat.run(ActionAnswerOutsideAFlow())
+    assert responses(messages) == ["utter_file_not_stored"] and messages[0]["filename"] == "invoice.docx"
+
+
 def test_asking_again_in_the_same_session_raises_the_priority(chat: Conversation, platform: Platform) -> None:
     chat.session = "handoff-again"
     chat.says("agent please", "request_human_agent")

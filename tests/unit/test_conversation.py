@@ -94,3 +94,18 @@ def test_a_web_address_typed_without_http_counts_as_a_link_but_an_email_does_not
     assert Turn.of(tracker("its gadgetcorner.myshopify.com/shop, ok?")).links_or_domains() == (
         "gadgetcorner.myshopify.com/shop",)
     assert Turn.of(tracker("mail me at anna@example.com")).links_or_domains() == ()
+
+
+def test_a_question_without_its_question_mark_is_still_a_question_on_the_side() -> None:
+    assert Turn.of(tracker("whats the difference between refund and resend", "ask_refund_types")
+                   ).is_question_on_the_side()
+    assert Turn.of(tracker("my buyer opened a paypal chargeback", "report_chargeback")).is_question_on_the_side()
+
+
+def test_a_new_request_naming_a_number_is_told_apart_from_a_number_with_filler_words() -> None:
+    assert Turn.of(tracker("cancel CJ2411050010001", "request_cancel_order",
+                           numbers("CJ2411050010001"))).words_besides_numbers_and_links() == 1
+    assert Turn.of(tracker("CJ2411050010001 pls", "request_cancel_order",
+                           numbers("CJ2411050010001"))).words_besides_numbers_and_links() == 0
+    assert Turn.of(tracker("it's CJ2411050010001", "inform_order_number",
+                           numbers("CJ2411050010001"))).words_besides_numbers_and_links() == 0
