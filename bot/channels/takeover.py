@@ -50,8 +50,9 @@ class Takeover:
         if await self.holder(message.sender_id) != AGENT_HOLDS:
             await on_new_message(message)
             return False
-        await self._to_ticket(message)
+        # The transcript first: once the agent sees the message in the ticket, the conversation already has it.
         await record_without_reply(agent, message)
+        await self._to_ticket(message)
         return True
 
     async def _to_ticket(self, message: UserMessage) -> None:
@@ -65,7 +66,7 @@ class Takeover:
             await self.backend.add_seller_ticket_message(
                 message.sender_id, body or "(attachment)", external_id, evidence_ids)
         except BackendError as error:
-            # The tracker still gets it below, so the agent sees it in the transcript.
+            # The tracker has it already, so the agent still sees it in the transcript.
             logger.warning("takeover: message for %s not added to its ticket (%s)", message.sender_id, error)
 
 
