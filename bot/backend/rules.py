@@ -349,6 +349,26 @@ def refundable_cents(dispute: Dispute) -> int:
     return max(0, min(lines_value, order.amount_cents - already))
 
 
+# ---------------------------------------------------------------- returns
+
+RETURN_TRANSITIONS: dict[ReturnStatus, tuple[ReturnStatus, ...]] = {
+    # Seed 000 §4.3: the buyer fills in the form. OUR OWN RULE: the platform may also close a link never used
+    # (a buyer who changed their mind would otherwise block the order's next return for good).
+    ReturnStatus.LINK_SENT: (ReturnStatus.BUYER_SUBMITTED, ReturnStatus.CLOSED),
+    # Seed 000 §4.4: after the form, the agent settles the return; the platform then closes it.
+    ReturnStatus.BUYER_SUBMITTED: (ReturnStatus.CLOSED,),
+    # OUR OWN RULE: a closed return stays closed (a new return for the order is a new request with a new link).
+    ReturnStatus.CLOSED: (),
+}
+
+
+def check_return_transition(current: ReturnStatus, target: ReturnStatus) -> None:
+    if target not in RETURN_TRANSITIONS[current]:
+        raise RuleViolation(409, "invalid_transition", f"A return that is {current.value} can't become {target.value}.",
+                            {"status": current.value, "target": target.value,
+                             "allowed": [s.value for s in RETURN_TRANSITIONS[current]]})
+
+
 # ---------------------------------------------------------------- tickets
 
 TICKET_TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {

@@ -207,3 +207,19 @@ def test_the_database_itself_refuses_a_second_open_return_for_an_order(backend: 
             {"number": made.json()["number"], "copy": f"RT{uuid.uuid4().int % 10**12:012d}",
              "token": uuid.uuid4().hex})
     _raw_insert_refused(backend, [copy], "uq_returns_one_open_return_per_order", "returns.active_order_id")
+
+
+def test_concurrent_closes_of_a_return_close_it_once(backend: Backend) -> None:
+    seller = backend.new_seller()
+    order = backend.new_order(seller, "delivered")
+    image = backend.post(f"/v1/sellers/{seller}/evidence/links", {"url": "https://shop.example/store.png",
+                                                                  "media": "image", "purpose": "store_image"})
+    made = backend.post(f"/v1/sellers/{seller}/returns", {"order_number": order["number"],
+                                                          "store_link": "https://shop.example/p/1",
+                                                          "store_image_evidence_id": image.json()["id"]}).json()
+    replies = _together([lambda s: backend.post(f"/v1/platform/returns/{made['number']}/close", {}, role="platform",
+                                                session=s) for _ in range(N)])
+    assert sorted(r.status_code for r in replies) == [200] + [409] * (N - 1), [r.text for r in replies]
+    log = backend.get(f"/v1/sellers/{seller}/orders/{order['number']}/log?limit=100").json()["items"]
+    assert [e["event"] for e in log].count("return_closed") == 1
+

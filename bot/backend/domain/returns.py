@@ -1,4 +1,6 @@
-"""Return requests (seed 000 §4): the store link and a store image make a return link for that one buyer."""
+"""Return requests (seed 000 §4): the store link and a store image make a return link for that one buyer; the
+platform then records that the buyer submitted the form, and closes the return (`rules.RETURN_TRANSITIONS`),
+which lets the order take another return."""
 
 from __future__ import annotations
 
@@ -51,18 +53,44 @@ def create(session: Session, seller_id: str, order_number: str, store_link: str,
     return request
 
 
-def find(session: Session, seller_id: str, raw_number: str) -> ReturnRequest:
+def find(session: Session, seller_id: str | None, raw_number: str, lock: bool = False) -> ReturnRequest:
+    """The return, scoped to the seller when one is given. `lock` locks its order's row first: a return's
+    status decides whether the order may take another return."""
     number = canonical_of_kind(raw_number, NumberKind.RETURN)
     if number is None:
         raise ApiError(422, "malformed_number", "That is not a return number (RT…).")
-    request = session.execute(
-        select(ReturnRequest).join(ReturnRequest.order)
-        .where(ReturnRequest.number == number, Order.seller_id == seller_id)
-        .options(selectinload(ReturnRequest.order))
-    ).scalar_one_or_none()
+    query = select(ReturnRequest).join(ReturnRequest.order).where(ReturnRequest.number == number)
+    if seller_id is not None:
+        query = query.where(Order.seller_id == seller_id)
+    if lock:
+        order_number = session.execute(query.with_only_columns(Order.number)).scalar_one_or_none()
+        if order_number is None:
+            raise not_found("return_not_found", "return for this seller" if seller_id else "return")
+        find_order(session, order_number, None, lock=True)
+        query = query.execution_options(populate_existing=True)
+    request = session.execute(query.options(selectinload(ReturnRequest.order))).scalar_one_or_none()
     if request is None:
-        raise not_found("return_not_found", "return for this seller")
+        raise not_found("return_not_found", "return for this seller" if seller_id else "return")
     return request
+
+
+def buyer_submitted(session: Session, request: ReturnRequest, now: datetime) -> None:
+    """Seed 000 §4.3-4.4: the buyer filled in the return form; the seller's agent settles it next."""
+    rules.check_return_transition(request.status, ReturnStatus.BUYER_SUBMITTED)
+    request.status = ReturnStatus.BUYER_SUBMITTED
+    log(session, request.order, "return_submitted", Actor.PLATFORM,
+        f"The buyer submitted the form of return {request.number}; your agent can settle it now.", now)
+    session.flush()
+
+
+def close(session: Session, request: ReturnRequest, note: str | None, now: datetime) -> None:
+    """The platform closes the return (settled, or a link never used); the order may take another return."""
+    rules.check_return_transition(request.status, ReturnStatus.CLOSED)
+    request.status = ReturnStatus.CLOSED
+    request.active_order_id = None
+    log(session, request.order, "return_closed", Actor.PLATFORM,
+        f"Return {request.number} closed" + (f": {note}" if note else "."), now)
+    session.flush()
 
 
 def list_for(session: Session, seller_id: str, limit: int, offset: int) -> tuple[Sequence[ReturnRequest], int]:

@@ -1,13 +1,13 @@
 """Platform role: what the platform's own staff systems do (and what demo seeding and tests use to make
-fresh objects in any state): sellers, orders and their steps, dispute decisions, refunds paid out, WhatsApp
-links, agent accounts. Not seller-scoped: the platform sees everything."""
+fresh objects in any state): sellers, orders and their steps, dispute decisions, refunds paid out, returns
+(the buyer's form, closing), WhatsApp links, agent accounts. Not seller-scoped: the platform sees everything."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from bot.backend import views
-from bot.backend.domain import disputes, orders, wallet, whatsapp
+from bot.backend.domain import disputes, orders, returns, wallet, whatsapp
 from bot.backend.errors import ApiError
 from bot.backend.models import Actor, Agent, Dispute, Seller
 from bot.backend.money import parse_amount
@@ -197,6 +197,39 @@ def platform_dispute_message(call: Call) -> Reply:
     return _dispute(call, dispute, 201)
 
 
+# ------------------------------------------------------------------ returns
+
+_RETURN_404 = ("return_not_found", "return")
+_RETURN_ERRORS = [(404, "return_not_found"), (409, "invalid_transition"), (422, "malformed_number")]
+
+
+@router.get("/v1/platform/returns/{number}", response=rs.ReturnOut, not_found=_RETURN_404,
+            summary="Any return.", errors=[(404, "return_not_found"), (422, "malformed_number")])
+def platform_get_return(call: Call) -> Reply:
+    request = returns.find(call.session, None, call.params["number"])
+    return Reply(200, views.return_view(request, call.config.return_link_base))
+
+
+@router.post("/v1/platform/returns/{number}/buyer-submitted", body=Empty, response=rs.ReturnOut, status=200,
+             not_found=_RETURN_404,
+             summary="The buyer filled in the return form (seed 000 §4.3): link_sent becomes buyer_submitted; "
+                     "the seller's agent settles it next.", errors=_RETURN_ERRORS)
+def return_buyer_submitted(call: Call) -> Reply:
+    request = returns.find(call.session, None, call.params["number"], lock=True)
+    returns.buyer_submitted(call.session, request, call.now)
+    return Reply(200, views.return_view(request, call.config.return_link_base))
+
+
+@router.post("/v1/platform/returns/{number}/close", body=rq.CloseReturn, response=rs.ReturnOut, status=200,
+             not_found=_RETURN_404,
+             summary="Close a return, settled or with its link never used (from link_sent or buyer_submitted); "
+                     "the order may then take another return.", errors=_RETURN_ERRORS)
+def close_return(call: Call) -> Reply:
+    request = returns.find(call.session, None, call.params["number"], lock=True)
+    returns.close(call.session, request, call.body.note, call.now)
+    return Reply(200, views.return_view(request, call.config.return_link_base))
+
+
 # ------------------------------------------------------------------ identities and agents
 
 
@@ -231,4 +264,3 @@ def create_agent(call: Call) -> Reply:
     call.session.add(agent)
     call.session.flush()
     return Reply(201, views.agent_view(agent))
-
