@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.backend.domain import identities
 from bot.backend.errors import not_found
 from bot.backend.models import (
     IdentityKind,
@@ -31,11 +32,7 @@ def e164(raw: str) -> str | None:
 
 
 def link_of(session: Session, raw_number: str) -> SellerIdentity:
-    number = e164(raw_number)
-    identity = None if number is None else session.execute(
-        select(SellerIdentity).where(SellerIdentity.kind == IdentityKind.WHATSAPP,
-                                     SellerIdentity.external_id == number)
-    ).scalar_one_or_none()
+    identity = identities.find(session, IdentityKind.WHATSAPP, e164(raw_number))
     if identity is None:
         raise not_found("identity_not_found", "linked WhatsApp number")
     return identity
@@ -52,23 +49,11 @@ def link(session: Session, raw_number: str, seller: Seller, now: datetime) -> Se
     number = e164(raw_number)
     if number is None:
         raise not_found("identity_not_found", "WhatsApp number")
-    identity = session.execute(
-        select(SellerIdentity).where(SellerIdentity.kind == IdentityKind.WHATSAPP,
-                                     SellerIdentity.external_id == number).with_for_update()
-    ).scalar_one_or_none()
-    if identity is None:
-        identity = SellerIdentity(kind=IdentityKind.WHATSAPP, external_id=number, seller_id=seller.id, linked_at=now)
-        session.add(identity)
-    elif identity.seller_id != seller.id:
-        identity.seller_id, identity.linked_at = seller.id, now
-    session.flush()
-    return identity
+    return identities.link(session, IdentityKind.WHATSAPP, number, seller, now)
 
 
 def unlink(session: Session, raw_number: str) -> str:
-    identity = link_of(session, raw_number)
-    session.delete(identity)
-    return identity.external_id
+    return identities.unlink(session, IdentityKind.WHATSAPP, e164(raw_number), "linked WhatsApp number")
 
 
 def record_inbound(session: Session, message_id: str, number: str, received_at: datetime, now: datetime) -> bool:

@@ -1,15 +1,16 @@
 """Platform role: what the platform's own staff systems do (and what demo seeding and tests use to make
 fresh objects in any state): sellers, orders and their steps, dispute decisions, refunds paid out, returns
-(the buyer's form, closing), WhatsApp links, agent accounts. Not seller-scoped: the platform sees everything."""
+(the buyer's form, closing), WhatsApp and help-page identities, agent accounts. Not seller-scoped: the
+platform sees everything."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from bot.backend import views
-from bot.backend.domain import disputes, orders, returns, wallet, whatsapp
-from bot.backend.errors import ApiError
-from bot.backend.models import Actor, Agent, Dispute, Seller
+from bot.backend.domain import disputes, identities, orders, returns, wallet, whatsapp
+from bot.backend.errors import ApiError, not_found
+from bot.backend.models import Actor, Agent, Dispute, IdentityKind, Seller, SellerIdentity
 from bot.backend.money import parse_amount
 from bot.backend.operations import Call, Reply, Role, Router
 from bot.backend.passwords import hash_password
@@ -230,7 +231,7 @@ def close_return(call: Call) -> Reply:
     return Reply(200, views.return_view(request, call.config.return_link_base))
 
 
-# ------------------------------------------------------------------ identities and agents
+# ------------------------------------------------------------------ identities
 
 
 @router.put("/v1/platform/identities/whatsapp/{e164}", body=rq.LinkWhatsApp, response=rs.WhatsAppLink,
@@ -252,6 +253,50 @@ def unlink_whatsapp(call: Call) -> Reply:
     return Reply(200, {"number": number, "unlinked": True})
 
 
+_HELP_PAGE = "/v1/platform/identities/help-page/{account_id}"
+_HELP_PAGE_404 = ("identity_not_found", "linked help-page account")
+
+
+def _help_page_link(identity: SellerIdentity) -> dict:
+    return {"account_id": identity.external_id, "seller_id": identity.seller_id,
+            "linked_at": views.iso(identity.linked_at)}
+
+
+@router.get(_HELP_PAGE, response=rs.HelpPageLink, not_found=_HELP_PAGE_404,
+            summary="The seller a help-page account is linked to.", errors=[(404, "identity_not_found")])
+def get_help_page_link(call: Call) -> Reply:
+    identity = identities.find(call.session, IdentityKind.HELP_PAGE,
+                               identities.help_page_account(call.params["account_id"]))
+    if identity is None:
+        raise not_found(*_HELP_PAGE_404)
+    return Reply(200, _help_page_link(identity))
+
+
+@router.put(_HELP_PAGE, body=rq.LinkHelpPage, response=rs.HelpPageLink,
+            not_found=("identity_not_found", "help-page account"),
+            summary="Link a help-page account (1-64 letters, digits and ._:@-) to a seller, replacing any earlier "
+                    "link of that account.",
+            errors=[(404, "seller_not_found"), (404, "identity_not_found")])
+def link_help_page(call: Call) -> Reply:
+    seller = seller_of(call.session, call.body.seller_id)
+    account = identities.help_page_account(call.params["account_id"])
+    if account is None:
+        raise not_found("identity_not_found", "help-page account")
+    return Reply(200, _help_page_link(identities.link(call.session, IdentityKind.HELP_PAGE, account, seller,
+                                                      call.now)))
+
+
+@router.delete(_HELP_PAGE, response=rs.HelpPageUnlinked, not_found=_HELP_PAGE_404,
+               summary="Unlink a help-page account.", errors=[(404, "identity_not_found")])
+def unlink_help_page(call: Call) -> Reply:
+    account = identities.unlink(call.session, IdentityKind.HELP_PAGE,
+                                identities.help_page_account(call.params["account_id"]), "linked help-page account")
+    return Reply(200, {"account_id": account, "unlinked": True})
+
+
+# ------------------------------------------------------------------ agents
+
+
 @router.post("/v1/platform/agents", body=rq.CreateAgent, response=rs.AgentOut,
              summary="Create an agent account (password stored as a scrypt hash).", errors=[(409, "agent_exists")])
 def create_agent(call: Call) -> Reply:
@@ -264,3 +309,5 @@ def create_agent(call: Call) -> Reply:
     call.session.add(agent)
     call.session.flush()
     return Reply(201, views.agent_view(agent))
+
+

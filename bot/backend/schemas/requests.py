@@ -258,6 +258,10 @@ class LinkWhatsApp(Model):
     seller_id: SellerId  # type: ignore[valid-type]
 
 
+class LinkHelpPage(Model):
+    seller_id: SellerId  # type: ignore[valid-type]
+
+
 class CloseReturn(Model):
     note: Optional[text(200)] = None  # type: ignore[valid-type]  # why, for the order log (e.g. "refunded")
 

@@ -358,6 +358,17 @@ class Unlinked(Out):
     unlinked: bool
 
 
+class HelpPageLink(Out):
+    account_id: str
+    seller_id: str
+    linked_at: datetime
+
+
+class HelpPageUnlinked(Out):
+    account_id: str
+    unlinked: bool
+
+
 # ------------------------------------------------------------------ console
 
 
