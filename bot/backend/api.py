@@ -139,7 +139,7 @@ class Api:
                     now = utcnow()
                     caller = Caller(role)
                     if role is Role.CONSOLE and op.agent_session:
-                        agent_session = agents.authenticate(session, token, now)
+                        agent_session = agents.authenticate(session, token, now, hold=op.writes)
                         caller = Caller(role, agent_session.agent, agent_session.id)
                     record = None
                     if key is not None and op.replay:

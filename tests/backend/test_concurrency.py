@@ -223,3 +223,30 @@ def test_concurrent_closes_of_a_return_close_it_once(backend: Backend) -> None:
     log = backend.get(f"/v1/sellers/{seller}/orders/{order['number']}/log?limit=100").json()["items"]
     assert [e["event"] for e in log].count("return_closed") == 1
 
+
+def test_an_agent_deactivated_while_claiming_holds_no_ticket_afterwards(backend: Backend) -> None:
+    """Claims in flight when the platform deactivates the agent either finish first (and the deactivation then
+    releases their tickets) or see the agent inactive: no active ticket is left with a deactivated agent."""
+    email = f"racer-{uuid.uuid4().hex[:10]}@alex.example"
+    agent = backend.post("/v1/platform/agents", {"email": email, "name": "Racer", "password": "correct horse battery"},
+                         role="platform").json()
+    token = backend.post("/v1/agent/sessions", {"email": email, "password": "correct horse battery"},
+                         role="console").json()["token"]
+    body = {"seller_id": "S1001", "channel": "web", "reason": "seller_request", "summary": "Race."}
+    numbers = [backend.put(f"/v1/conversations/web:race{uuid.uuid4().hex[:8]}:S1001/ticket", body).json()["number"]
+               for _ in range(N - 1)]
+    claims = [lambda s, n=n: backend.call("POST", f"/v1/agent/tickets/{n}/claim", "console", json_body={},
+                                          agent_session=token, session=s) for n in numbers]
+    deactivate = [lambda s: backend.post(f"/v1/platform/agents/{agent['id']}/deactivate", {}, role="platform",
+                                         session=s)]
+    replies = _together(claims[: N // 2] + deactivate + claims[N // 2:])
+    assert {r.status_code for r in replies} <= {200, 401}, [r.text for r in replies]
+    released = next(r for r in replies if r.request.url.endswith("/deactivate")).json()["tickets_released"]
+    claimed = [n for n, r in zip(numbers, replies[: N // 2] + replies[N // 2 + 1:]) if r.status_code == 200]
+    assert sorted(released) == sorted(claimed)
+    supervisor = backend.post("/v1/agent/sessions", {"email": "supervisor@alex.example",
+                                                     "password": backend.settings.demo_agent_password},
+                              role="console").json()["token"]
+    for number in numbers:
+        detail = backend.call("GET", f"/v1/agent/tickets/{number}", "console", agent_session=supervisor).json()
+        assert detail["assignee"] is None and detail["ticket"]["handoff"]["state"] == "waiting", number

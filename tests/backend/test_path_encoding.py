@@ -56,7 +56,8 @@ def test_every_read_answers_the_same_for_an_encoded_and_a_plain_path(backend: Ba
     conversation = f"web:enc{uuid.uuid4().hex[:8]}:S1001"
     assert escalate(backend, conversation).status_code == 201
     values = {"seller_id": "S1001", "conversation_id": conversation, "e164": "+15550101001",
-              "evidence_id": upload(backend, "S1001", PNG, "image/png").json()["id"], "account_id": "S1001"}
+              "evidence_id": upload(backend, "S1001", PNG, "image/png").json()["id"], "account_id": "S1001",
+              "agent_id": str(console(backend, "GET", "/v1/agent/me", agent).json()["id"])}
     document = backend.documented.document
     checked = 0
     for template, item in document["paths"].items():

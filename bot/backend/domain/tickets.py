@@ -295,7 +295,8 @@ def reassign(session: Session, agent: Agent, ticket: Ticket, to_agent_id: int, n
         raise ApiError(403, "supervisor_only", "Only supervisors reassign tickets.")
     if ticket.status not in ACTIVE_TICKET_STATUSES:
         raise ApiError(409, MOVED_ON, "This ticket is no longer open.", {"status": ticket.status.value})
-    target = session.get(Agent, to_agent_id)
+    # Share-locked: a deactivation of the target waits for this reassignment (and then releases the ticket).
+    target = session.get(Agent, to_agent_id, with_for_update={"read": True}, populate_existing=True)
     if target is None or not target.active:
         raise ApiError(422, "agent_not_found", "No such active agent.")
     before = ticket.assignee_id

@@ -5,10 +5,10 @@ platform sees everything."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.backend import views
-from bot.backend.domain import disputes, identities, orders, returns, wallet, whatsapp
+from bot.backend.domain import agents, disputes, identities, orders, returns, wallet, whatsapp
 from bot.backend.errors import ApiError, not_found
 from bot.backend.models import Actor, Agent, Dispute, IdentityKind, Seller, SellerIdentity
 from bot.backend.money import parse_amount
@@ -17,7 +17,7 @@ from bot.backend.passwords import hash_password
 from bot.backend.routes.sellers import seller_of
 from bot.backend.schemas import requests as rq
 from bot.backend.schemas import responses as rs
-from bot.backend.schemas.common import Empty
+from bot.backend.schemas.common import Empty, Page
 
 router = Router(Role.PLATFORM, "platform")
 _ORDER_404 = ("order_not_found", "order")
@@ -311,3 +311,54 @@ def create_agent(call: Call) -> Reply:
     return Reply(201, views.agent_view(agent))
 
 
+
+_AGENT = "/v1/platform/agents/{agent_id}"
+_AGENT_404 = ("agent_not_found", "agent")
+
+
+@router.get("/v1/platform/agents", query=Page, response=rs.AgentPage,
+            summary="Every agent account, active or not, by name.")
+def platform_list_agents(call: Call) -> Reply:
+    q = call.query
+    total = call.session.execute(select(func.count()).select_from(Agent)).scalar_one()
+    items = call.session.execute(select(Agent).order_by(Agent.name, Agent.id).limit(q.limit).offset(q.offset)
+                                 ).scalars().all()
+    return Reply(200, views.page([views.agent_view(a) for a in items], q.limit, q.offset, total))
+
+
+@router.get(_AGENT, response=rs.AgentOut, not_found=_AGENT_404, summary="One agent account.",
+            errors=[(404, "agent_not_found")])
+def platform_get_agent(call: Call) -> Reply:
+    return Reply(200, views.agent_view(agents.find(call.session, call.params["agent_id"])))
+
+
+@router.post(f"{_AGENT}/deactivate", body=Empty, response=rs.AgentDeactivated, status=200, not_found=_AGENT_404,
+             summary="Deactivate an agent: sign-in is refused, every session ends, the agent leaves the console's "
+                     "agents list, and the active tickets they held go back to the queue unassigned (a conversation "
+                     "they had taken over waits for the next agent). Deactivating an inactive agent changes nothing.",
+             errors=[(404, "agent_not_found")])
+def deactivate_agent(call: Call) -> Reply:
+    agent = agents.find(call.session, call.params["agent_id"], lock=True)
+    ended, released = agents.deactivate(call.session, agent, call.now)
+    return Reply(200, {"agent": views.agent_view(agent), "sessions_ended": ended, "tickets_released": released})
+
+
+@router.post(f"{_AGENT}/activate", body=Empty, response=rs.AgentOut, status=200, not_found=_AGENT_404,
+             summary="Reactivate a deactivated agent (they sign in afresh; no ticket comes back to them).",
+             errors=[(404, "agent_not_found")])
+def activate_agent(call: Call) -> Reply:
+    agent = agents.find(call.session, call.params["agent_id"], lock=True)
+    agents.activate(call.session, agent, call.now)
+    return Reply(200, views.agent_view(agent))
+
+
+@router.put(f"{_AGENT}/password", body=rq.SetAgentPassword, response=rs.AgentPasswordSet, not_found=_AGENT_404,
+            replay=False,
+            summary="Set an agent's password (at least 12 characters; stored as a scrypt hash); every session of "
+                    "the agent ends. Never replayed, so no fingerprint of the password is kept: a retry sets the "
+                    "same password again.",
+            errors=[(404, "agent_not_found")])
+def set_agent_password(call: Call) -> Reply:
+    agent = agents.find(call.session, call.params["agent_id"], lock=True)
+    ended = agents.set_password(call.session, agent, call.body.password, call.now)
+    return Reply(200, {"agent": views.agent_view(agent), "sessions_ended": ended})

@@ -266,17 +266,25 @@ class CloseReturn(Model):
     note: Optional[text(200)] = None  # type: ignore[valid-type]  # why, for the order log (e.g. "refunded")
 
 
+def _long_enough(value: str) -> str:
+    if len(value) < 12:
+        raise ValueError("passwords have at least 12 characters")
+    return value
+
+
 class CreateAgent(Model):
     email: Email  # type: ignore[valid-type]
     name: text(120)  # type: ignore[valid-type]
     role: AgentRole = AgentRole.AGENT
     password: text(200)  # type: ignore[valid-type]
 
-    @validator("password")
-    def _long_enough(cls, value: str) -> str:  # noqa: N805
-        if len(value) < 12:
-            raise ValueError("passwords have at least 12 characters")
-        return value
+    _password = validator("password", allow_reuse=True)(_long_enough)
+
+
+class SetAgentPassword(Model):
+    password: text(200)  # type: ignore[valid-type]
+
+    _password = validator("password", allow_reuse=True)(_long_enough)
 
 
 # ------------------------------------------------------------------ console

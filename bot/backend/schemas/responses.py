@@ -380,6 +380,17 @@ class AgentOut(Out):
     active: bool
 
 
+class AgentDeactivated(Out):
+    agent: AgentOut
+    sessions_ended: int
+    tickets_released: List[str]  # the active tickets the agent held, back in the queue unassigned
+
+
+class AgentPasswordSet(Out):
+    agent: AgentOut
+    sessions_ended: int
+
+
 class SessionOut(Out):
     token: str
     expires_at: datetime
