@@ -7,6 +7,7 @@ web upload id), so a retried upload never stores a file twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterable
@@ -103,7 +104,7 @@ class ChannelBackend:
                 except ValueError:
                     body = None
                 status = reply.status
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # not the builtin TimeoutError on 3.10
             raise BackendUnavailable(f"{method} {path}: {error!r}") from error
         if status >= 500:
             raise BackendUnavailable(f"{method} {path}: HTTP {status}")

@@ -8,6 +8,7 @@ Free-form messages only within 24 hours of the seller's last message; after that
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -173,7 +174,7 @@ class GraphApi:
                 except ValueError:
                     answer = {}
                 return answer if isinstance(answer, dict) else {}
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             self.record_failure(what, None, repr(error))
             return None
 
@@ -213,6 +214,6 @@ class GraphApi:
                     if len(content) > self.max_media_bytes:
                         raise GraphError("media too large")
             return bytes(content), mime_type.split(";")[0].strip()
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             self.record_failure("media download", None, repr(error))
             raise GraphError(repr(error)) from error

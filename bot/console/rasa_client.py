@@ -5,6 +5,7 @@ is what counts and a Rasa failure is shown to the agent as a notice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -54,7 +55,7 @@ class RasaConversations:
                 if reply.status != 200:
                     raise RasaUnavailable(f"tracker of {conversation_id!r}: HTTP {reply.status}")
                 body = await reply.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             raise RasaUnavailable(f"tracker of {conversation_id!r}: {error!r}") from error
         events = body.get("events") if isinstance(body, dict) else None
         return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
@@ -68,7 +69,7 @@ class RasaConversations:
                     return True
                 logger.warning("rasa %s of %r: HTTP %s %s", tail, conversation_id, reply.status,
                                (await reply.text())[:300])
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.warning("rasa %s of %r: %r", tail, conversation_id, error)
         return False
 

@@ -4,6 +4,10 @@ no test depends on another's."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 
 from bot.settings import Settings
@@ -215,3 +219,65 @@ def test_an_outage_mid_flow_offers_a_person_and_writes_nothing(stack, platform: 
     ticket = platform.ticket_of(f"web:{chat.session}:S1001")
     assert ticket["number"] in answer and ticket["reasons"] == ["backend_failure"]
     assert number in ticket["order_numbers"]
+
+
+# ------------------------------------------------------------------------------------------ no, and nothing changes
+
+
+def test_no_at_the_close_confirmation_keeps_the_dispute_open(stack, platform: Platform) -> None:
+    order = platform.new_order(state="dispatched")
+    dispute = platform.open_dispute("S1001", order)
+    chat = chat_of(stack)
+    say(chat, f"close dispute {dispute} please")
+    say(chat, "no")
+    assert platform.dispute(dispute)["status"] == "open"
+    assert platform.order(order)["processing"] == "stopped_by_dispute"
+
+
+def test_no_at_the_resend_confirmation_agrees_to_nothing(stack, platform: Platform) -> None:
+    dispute = platform.open_dispute("S1001", platform.new_order(state="delivered"))
+    platform.propose_resend(dispute)
+    chat = chat_of(stack)
+    say(chat, f"what happened with dispute {dispute}?")  # offers the "agree" button
+    assert "Do you agree?" in " ".join(say(chat, f'/agree_resend{{"order_number":"{dispute}"}}'))
+    say(chat, "no")
+    assert platform.dispute(dispute)["status"] == "resend_proposed"
+
+
+def test_no_at_the_return_confirmation_creates_no_return(stack, platform: Platform) -> None:
+    number = platform.new_order(state="delivered")
+    chat = chat_of(stack)
+    say(chat, f"i want to return order {number}")
+    say(chat, "gadgetcorner.myshopify.com")
+    assert "Create the return?" in " ".join(say(chat, "https://i.imgur.com/storefront.png"))
+    say(chat, "no")
+    assert platform.order(number)["returns"] == []
+
+
+def test_an_order_already_in_dispute_gets_its_own_reply_and_no_second_dispute(stack, platform: Platform) -> None:
+    order = platform.new_order(state="delivered")
+    dispute = platform.open_dispute("S1001", order)
+    chat = chat_of(stack)
+    answer = " ".join(say(chat, f"open a dispute for {order}, the parcel is lost"))
+    assert dispute in answer
+    assert [d["number"] for d in platform.disputes_of(order)] == [dispute]
+
+
+def test_a_backend_that_hangs_gets_an_answer_within_the_timeout_and_the_offer_of_a_person(
+    stack, platform: Platform
+) -> None:
+    running, settings = stack
+    number = platform.new_order(state="unpaid")
+    chat = chat_of(stack)
+    say(chat, f"cancel {number}")
+    backend = running.process("backend").popen
+    os.kill(backend.pid, signal.SIGSTOP)  # alive but silent: every call waits for its timeout
+    try:
+        started = time.monotonic()
+        answer = " ".join(say(chat, "yes"))
+        waited = time.monotonic() - started
+    finally:
+        os.kill(backend.pid, signal.SIGCONT)
+    assert "can't reach the order system" in answer and "pass this to a person" in answer
+    assert waited < 8 * settings.backend_timeout_seconds
+    assert platform.order(number)["status"] == "unpaid"
