@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import requests
@@ -192,14 +193,19 @@ def test_the_database_itself_refuses_a_second_active_dispute_on_an_order_line(ba
     assert backend.get(f"/v1/sellers/{seller}/disputes?order_number={order['number']}").json()["total"] == 1
 
 
+def _new_return(backend: Backend, seller: str, order_number: str) -> Any:
+    """A return with a store link and a linked store image, as the seller's flow creates it."""
+    image = backend.post(f"/v1/sellers/{seller}/evidence/links", {"url": "https://shop.example/store.png",
+                                                                  "media": "image", "purpose": "store_image"})
+    return backend.post(f"/v1/sellers/{seller}/returns", {"order_number": order_number,
+                                                          "store_link": "https://shop.example/p/1",
+                                                          "store_image_evidence_id": image.json()["id"]})
+
+
 def test_the_database_itself_refuses_a_second_open_return_for_an_order(backend: Backend) -> None:
     seller = backend.new_seller()
     order = backend.new_order(seller, "delivered")
-    image = backend.post(f"/v1/sellers/{seller}/evidence/links", {"url": "https://shop.example/store.png",
-                                                                  "media": "image", "purpose": "store_image"})
-    made = backend.post(f"/v1/sellers/{seller}/returns", {"order_number": order["number"],
-                                                          "store_link": "https://shop.example/p/1",
-                                                          "store_image_evidence_id": image.json()["id"]})
+    made = _new_return(backend, seller, order["number"])
     assert made.status_code == 201, made.text
     copy = ("INSERT INTO returns (number, order_id, active_order_id, store_link, store_image_evidence_id, token, "
             "status, created_at) SELECT :copy, order_id, active_order_id, store_link, store_image_evidence_id, :token, "
@@ -212,11 +218,7 @@ def test_the_database_itself_refuses_a_second_open_return_for_an_order(backend: 
 def test_concurrent_closes_of_a_return_close_it_once(backend: Backend) -> None:
     seller = backend.new_seller()
     order = backend.new_order(seller, "delivered")
-    image = backend.post(f"/v1/sellers/{seller}/evidence/links", {"url": "https://shop.example/store.png",
-                                                                  "media": "image", "purpose": "store_image"})
-    made = backend.post(f"/v1/sellers/{seller}/returns", {"order_number": order["number"],
-                                                          "store_link": "https://shop.example/p/1",
-                                                          "store_image_evidence_id": image.json()["id"]}).json()
+    made = _new_return(backend, seller, order["number"]).json()
     replies = _together([lambda s: backend.post(f"/v1/platform/returns/{made['number']}/close", {}, role="platform",
                                                 session=s) for _ in range(N)])
     assert sorted(r.status_code for r in replies) == [200] + [409] * (N - 1), [r.text for r in replies]
