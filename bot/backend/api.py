@@ -289,6 +289,8 @@ def _parse_body(op: Operation, request: Request) -> tuple[Any, Any]:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+        except RecursionError:  # thousands of nested brackets: refused like any other body we can't read
+            raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
     if op.body is None:
         if data != {}:
             raise ApiError(422, "validation_failed", "This operation takes no body.")

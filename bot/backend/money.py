@@ -6,7 +6,8 @@ import re
 
 # Currencies the platform settles in, all with two minor digits.
 CURRENCIES = ("USD", "EUR", "GBP", "AUD", "CAD", "CNY")
-AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,7})(\.[0-9]{1,2})?$"  # up to 99,999,999.99: fits a 32-bit column
+# Up to 9,999,999.99: 999,999,999 minor units fit the 32-bit money columns (2,147,483,647) on every database.
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,6})(\.[0-9]{1,2})?$"
 _AMOUNT = re.compile(AMOUNT_PATTERN)
 
 

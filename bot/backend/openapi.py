@@ -135,6 +135,8 @@ def _responses(op: Operation, names: dict[type[BaseModel], str]) -> dict[str, An
     standard += [(401, "unauthenticated"), (403, "forbidden"), (422, "validation_failed")]
     if op.upload:
         standard.append((400, "malformed_multipart"))
+    if op.query is not None and "limit" in op.query.__fields__:
+        standard.append((422, "bad_pagination"))
     if op.role is Role.CONSOLE and op.agent_session:
         standard.append((401, "session_invalid"))
     if op.writes:

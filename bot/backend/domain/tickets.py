@@ -121,6 +121,11 @@ def put_for_conversation(
     if ticket is not None:
         if seller_id is not None and ticket.seller_id not in (None, seller_id):
             raise ApiError(409, "conversation_seller_mismatch", "This conversation's ticket belongs to another seller.")
+        if owner is not None and ticket.seller_id is None:
+            # A seller takes a ticket opened before anyone was verified: of what was typed then, only their own
+            # numbers stay (another seller's never reach this seller's views of the ticket).
+            ticket.order_numbers = _owned_numbers(session, owner, list(ticket.order_numbers), disputes=False)
+            ticket.dispute_numbers = _owned_numbers(session, owner, list(ticket.dispute_numbers), disputes=True)
         if reason.value not in ticket.reasons:
             ticket.reasons = [*ticket.reasons, reason.value]
         raised = rules.raised_priority(ticket.priority, priority or rules.default_priority(ticket.reasons))
