@@ -81,12 +81,13 @@ MINIMUM_WRITES = {  # successful writes of each kind per database in one run (ab
     "agent claim": 8, "agent messages": 4, "agent resolve": 2, "agent hand-back": 1, "wallet top-up": 12,
     "replayed": 25, "key conflict refused": 9, "hostile refused": 50, "cross-seller probe": 500,
 }
-MINIMUM_REFUSALS = (  # rules each run must reach (a refusal with this code at least once)
-    "proof_required", "dispute_already_open", "order_not_disputable", "evidence_not_found", "order_not_cancellable",
-    "order_not_returnable", "dispute_not_open", "no_resend_proposed", "invalid_transition", "processing_stopped",
-    "dispute_open", "refund_not_pending", "refund_amount_invalid", "store_image_required",
-    "conversation_seller_mismatch", "conversation_moved_on", "validation_failed", "malformed_number",
-    "idempotency_key_reused", "payload_too_large")
+# Rules each run must reach (a refusal with this code at least once). Only codes a run reaches ten times or more:
+# the server's state differs from run to run (dates, numbering), so a rule reached once or twice may be missed
+# by the next run; those (processing_stopped, dispute_already_open, order_not_disputable, ...) are pinned by
+# tests/backend/test_rules.py and test_tickets.py instead.
+MINIMUM_REFUSALS = (
+    "proof_required", "evidence_not_found", "dispute_not_open", "invalid_transition", "dispute_open",
+    "conversation_moved_on", "validation_failed", "malformed_number", "idempotency_key_reused", "payload_too_large")
 CONVERSATIONS = {"web:fz1:S1001": "S1001", "web:fz2:S1001": "S1001", "web:fz ü:S1002": "S1002",
                  "web:fz1:S1002": "S1002", "wa:15550170001": None, "wa:15550170002": None}
 MALFORMED = ["CJ123", "ＣＪ２４１０１８００１２３４５", "CJ" + "9" * 30, "order 12345", "SH12", "RT2411070001"]

@@ -213,6 +213,7 @@ def test_a_refund_never_exceeds_what_the_disputed_lines_are_worth(backend: Backe
     too_much = backend.post(f"/v1/platform/disputes/{dispute['number']}/approve-refund", {"amount": "9.01"},
                             role="platform")
     assert too_much.status_code == 422 and too_much.json()["error"]["details"] == {"max_amount": "9.00"}
+    assert too_much.json()["error"]["code"] == "refund_amount_invalid"
 
 
 def test_a_return_link_is_made_for_a_delivered_store_order_once(backend: Backend, seller: str) -> None:
@@ -223,6 +224,7 @@ def test_a_return_link_is_made_for_a_delivered_store_order_once(backend: Backend
             "store_image_evidence_id": image}
     early = backend.post(f"/v1/sellers/{seller}/returns", body)
     assert early.status_code == 409 and early.json()["error"]["details"]["reason"] == "not_delivered"
+    assert early.json()["error"]["code"] == "order_not_returnable"
     order = backend.new_order(seller, "delivered")
     created = backend.post(f"/v1/sellers/{seller}/returns", {**body, "order_number": order["number"]})
     assert created.status_code == 201

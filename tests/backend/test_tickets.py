@@ -239,3 +239,11 @@ def test_the_demo_queue_holds_tickets_from_every_channel(backend: Backend, agent
     demo = {i["number"]: i for i in items if i["number"].startswith("TK241108")}
     assert set(demo) >= {"TK2411080001", "TK2411080002", "TK2411080003"}
     assert demo["TK2411080003"]["seller_id"] is None and demo["TK2411080003"]["priority"] == "urgent"
+
+
+def test_another_seller_cannot_take_over_a_conversations_ticket(backend: Backend) -> None:
+    conversation = f"web:{uuid.uuid4().hex[:12]}:S1001"
+    assert escalate(backend, conversation).status_code == 201
+    other = escalate(backend, conversation, seller_id="S1002", order_numbers=[], dispute_numbers=[])
+    assert other.status_code == 409 and other.json()["error"]["code"] == "conversation_seller_mismatch"
+    assert backend.get(f"/v1/conversations/{conversation}/ticket").json()["seller_id"] == "S1001"
