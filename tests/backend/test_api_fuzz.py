@@ -76,7 +76,7 @@ UNDOCUMENTED_OK = [(422, "bad_pagination")] if AVOID_KNOWN_BUGS else []
 MINIMUM_WRITES = {  # successful writes of each kind per database in one run (about half of what a run makes)
     "order created": 50, "order step": 12, "order cancelled": 5, "evidence added": 25, "evidence purpose set": 8,
     "dispute opened": 35, "dispute message": 25, "dispute cancelled": 12, "resend agreed": 3,
-    "refund approved": 6, "refund paid out": 4, "resend proposed": 5, "resend shipped": 2, "dispute rejected": 1,
+    "refund approved": 6, "refund paid out": 4, "resend proposed": 5, "resend shipped": 1, "dispute rejected": 1,
     "platform message": 8, "return created": 7, "ticket created": 5, "ticket updated": 15, "ticket message": 15,
     "agent claim": 8, "agent messages": 4, "agent resolve": 2, "agent hand-back": 1, "wallet top-up": 12,
     "replayed": 25, "key conflict refused": 9, "hostile refused": 50, "cross-seller probe": 500,
