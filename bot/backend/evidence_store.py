@@ -105,6 +105,9 @@ class EvidenceStore:
                             content_type, limit = _checked_type(head, declared_type)
                     size += len(chunk)
                     if size > limit:
+                        # Read the rest (and drop it) before answering, up to the largest upload we ever take: a
+                        # client still sending when the 413 comes would see a reset connection instead of it.
+                        await _discard(chunks, MAX_UPLOAD - size)
                         raise too_large(content_type, limit)
                     batch.append(chunk)
                     batched += len(chunk)
@@ -132,6 +135,13 @@ class EvidenceStore:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         return Upload(Path(name), content_type, len(data), hashlib.sha256(data).hexdigest(), filename)
+
+
+async def _discard(chunks: AsyncIterator[bytes], budget: int) -> None:
+    async for chunk in chunks:
+        budget -= len(chunk)
+        if budget < 0:
+            return
 
 
 def _hash_and_write(digest: "hashlib._Hash", out: BinaryIO, batch: list[bytes]) -> None:
