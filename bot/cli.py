@@ -34,7 +34,7 @@ def start(seller_id: str) -> None:
             hours=settings.support_calendar())
     print("Demo data ready in", settings.backend_db_url)
     if not model_path().exists():
-        print(f"Training the model (data or config changed); about 3-5 minutes. Log: {logs / 'train.log'}")
+        print(f"Training the model (data or config changed); about 1-2 minutes. Log: {logs / 'train.log'}")
     model = ensure_model(log=logs / "train.log")
     print("Model:", model.relative_to(PROJECT_ROOT))
     # Ctrl-C, or a TERM from a service manager, stops everything (even where a parent shell ignores SIGINT).

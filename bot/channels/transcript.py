@@ -13,6 +13,8 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from bot.channels.verified import ATTACHMENTS_KEY, SHARE_EVIDENCE
 
 DEFAULT_LIMIT = 200
+# On a bot event: {"name", "ticket", "message_id"}, put there by the agent console: a person's reply, not Alex's.
+AGENT_METADATA_KEY = "agent"
 
 
 def _buttons(event: BotUttered) -> list[dict[str, str]]:
@@ -26,7 +28,7 @@ def _buttons(event: BotUttered) -> list[dict[str, str]]:
 def agent_label(metadata: dict[str, Any] | None) -> dict[str, str]:
     """`{"agent": name}` for a message a person from the support team wrote (the console puts
     `metadata.agent` on it), so the chat shows who wrote it; empty for Alex's own messages."""
-    agent = (metadata or {}).get("agent")
+    agent = (metadata or {}).get(AGENT_METADATA_KEY)
     name = agent.get("name") if isinstance(agent, dict) else None
     return {"agent": name} if isinstance(name, str) and name else {}
 

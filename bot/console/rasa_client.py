@@ -12,11 +12,12 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.channels.transcript import AGENT_METADATA_KEY
+
 logger = logging.getLogger(__name__)
 
 AGENT_JOINED = "action_agent_joined"  # tells the seller who joined (Rasa side: actions/)
 AGENT_HANDED_BACK = "action_agent_handed_back"  # resets the flow state and tells the seller Alex is back
-AGENT_METADATA_KEY = "agent"  # on a bot event: {"name", "ticket", "message_id"}: an agent's reply, not Alex's
 # Rasa's routes take the conversation id verbatim (Sanic does not percent-decode them), so only characters that
 # may not stand in a path segment are escaped; ours (`web:<session>:<seller>`, `wa:<number>`) pass as they are.
 _PATH_SAFE = ":@+!$&'()*,;="
