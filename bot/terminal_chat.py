@@ -21,13 +21,21 @@ class SellerChatClient:
         self.token = token
         self.session = session or uuid.uuid4().hex[:12]
 
-    def send(self, message: str, timeout: float = 60) -> requests.Response:
-        return requests.post(
-            self.url,
-            json={"message": message, "session": self.session},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=timeout,
-        )
+    def send(self, message: str, timeout: float = 60, attachments: list[str] | None = None) -> requests.Response:
+        """One message; `attachments` are references from the web chat's upload endpoint for this session."""
+        body: dict[str, object] = {"message": message, "session": self.session}
+        if attachments:
+            body["attachments"] = attachments
+        return requests.post(self.url, json=body, headers={"Authorization": f"Bearer {self.token}"}, timeout=timeout)
+
+    def upload(self, content: bytes, content_type: str, filename: str, timeout: float = 60) -> str:
+        """Store a file as this seller's evidence through the web chat's upload endpoint; its signed reference."""
+        reply = requests.post(
+            self.url.replace("/seller_chat/webhook", "/webchat/evidence"), data=content, timeout=timeout,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type, "X-Filename": filename,
+                     "X-Session": self.session, "X-Upload-Id": uuid.uuid4().hex})
+        reply.raise_for_status()
+        return str(reply.json()["reference"])
 
 
 def run(settings: Settings, seller_id: str) -> None:

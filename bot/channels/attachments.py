@@ -47,3 +47,12 @@ def verify_reference(conversation_id: str, reference: Any, secret: str) -> dict[
         raise InvalidReference("signature mismatch")
     attachment = json.loads(payload)
     return {name: str(attachment[name]) for name in _FIELDS}
+
+
+def verified_attachments(conversation_id: str, references: Any, secret: str) -> list[dict[str, str]]:
+    """The attachments a message's references name (none for a missing or empty list), or InvalidReference."""
+    if references in (None, []):
+        return []
+    if not isinstance(references, list) or len(references) > MAX_ATTACHMENTS_PER_MESSAGE:
+        raise InvalidReference(f"at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments")
+    return [verify_reference(conversation_id, reference, secret) for reference in references]

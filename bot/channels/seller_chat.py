@@ -2,11 +2,13 @@
 
 POST /webhooks/seller_chat/webhook
     Authorization: Bearer <token signed by the platform>
-    {"message": "where is my refund", "session": "optional-client-session-name"}
+    {"message": "where is my refund", "session": "optional-client-session-name", "attachments": [reference, ...]}
 -> {"conversation_id": "...", "messages": [{"text": ..., "buttons": [...]}, ...]}
 
 The conversation id is derived from the verified seller, so a token can only ever reach its own seller's
 conversations; the client's `sender` and `metadata` (which Rasa's stock `rest` channel trusts) do not exist here.
+Attachments are the references the web chat's upload endpoint signed for the same conversation (the seller and
+session name make the same conversation id on both channels), verified here as there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.attachments import InvalidReference, verified_attachments
 from bot.channels.backend_client import ChannelBackend
 from bot.channels.takeover import Takeover
 from bot.channels.verified import (
@@ -85,15 +88,18 @@ class SellerChatInput(InputChannel):
                 return _error(400, "bad_session", "'session' must be 1-64 letters, digits, '-' or '_'.")
             sender_id = conversation_id(seller_id, session)
             try:
-                text = await checked_text(
-                    request.app.ctx.agent, sender_id, body.get("message"), self.max_message_chars
-                )
+                attachments = verified_attachments(sender_id, body.get("attachments"), self.identity_secret)
+            except InvalidReference:
+                return _error(400, "bad_attachments", "An attachment is not valid here; please upload it again.")
+            try:
+                text = await checked_text(request.app.ctx.agent, sender_id, body.get("message"),
+                                          self.max_message_chars, attachments=bool(attachments))
             except Refused as refused:
                 return _error(refused.status, refused.code, refused.message)
 
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender_id, input_channel=self.name(),
-                                  metadata=message_metadata(sender_id, seller_id, self.identity_secret))
+                                  metadata=message_metadata(sender_id, seller_id, self.identity_secret, attachments))
             to_agent = await self.takeover.route(request.app.ctx.agent, message, on_new_message)
             # While a person holds the conversation the bot says nothing; `with_agent` tells the client why.
             return response.json({"conversation_id": sender_id, "messages": collector.messages,

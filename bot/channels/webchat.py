@@ -39,10 +39,9 @@ from socketio import AsyncRedisManager, AsyncServer
 from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
 from bot.channels.attachments import (
-    MAX_ATTACHMENTS_PER_MESSAGE,
     InvalidReference,
     sign_reference,
-    verify_reference,
+    verified_attachments,
 )
 from bot.channels.backend_client import BackendRefused, BackendUnavailable, ChannelBackend
 from bot.channels.takeover import Takeover
@@ -287,12 +286,8 @@ class WebChatInput(InputChannel):
         return transcript(tracker.events) if tracker is not None else []
 
     def _verified_attachments(self, conversation: str, references: Any) -> list[dict[str, str]]:
-        if references in (None, []):
-            return []
-        if not isinstance(references, list) or len(references) > MAX_ATTACHMENTS_PER_MESSAGE:
-            raise Refused(400, "bad_attachments", f"Send at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments.")
         try:
-            return [verify_reference(conversation, reference, self.identity_secret) for reference in references]
+            return verified_attachments(conversation, references, self.identity_secret)
         except InvalidReference:
             raise Refused(400, "bad_attachments", "An attachment is not valid here; please upload it again.")
 
