@@ -235,6 +235,7 @@ class Ticket:
     open_now: bool = True
     next_open_at: str | None = None  # ISO 8601, UTC
     agent_name: str | None = None  # the person holding the conversation (handoff "agent")
+    reasons: tuple[str, ...] = ()  # why it was opened, first reason first
 
     @classmethod
     def from_json(cls, data: dict[str, Any], created: bool) -> "Ticket":
@@ -242,7 +243,7 @@ class Ticket:
         return cls(data["number"], data.get("status", "new"), created,
                    (data.get("queue") or {}).get("position"), data.get("estimated_wait_minutes"),
                    bool(hours.get("open_now", True)), hours.get("next_open_at"),
-                   (data.get("handoff") or {}).get("agent_name"))
+                   (data.get("handoff") or {}).get("agent_name"), tuple(data.get("reasons") or ()))
 
 
 # ---------------------------------------------------------------------------------------------- client

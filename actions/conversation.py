@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, EventType, UserUttered
 from rasa_sdk.types import DomainDict
 
-from bot.order_numbers import MalformedNumber, NumberKind, kind_of, normalise
+from bot.order_numbers import MalformedNumber, NumberKind, canonical, kind_of
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _DOMAIN = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s<>\"']*)?", re.IGNORECASE)
@@ -35,7 +36,7 @@ ALWAYS_ASIDE_INTENTS = frozenset({
 SIDE_QUESTION_INTENTS = ALWAYS_ASIDE_INTENTS | frozenset({
     "ask_cancel_order", "ask_open_dispute", "ask_close_dispute", "ask_refund_types", "ask_dispute_cases",
     "ask_return_order", "ask_dispute_on_platform", "ask_dispute_proof", "ask_return_to_warehouse",
-    "ask_avoid_returns", "out_of_scope", "nlu_fallback",
+    "ask_avoid_returns", "out_of_scope", "nlu_fallback", "ask_why", "ask_what_now",
 })
 # A question without its "?": sellers often leave it out.
 _QUESTION_START = re.compile(
@@ -110,7 +111,7 @@ class Turn:
         bad: list[str] = []
         for raw in self.raw_numbers:
             try:
-                number = normalise(raw)
+                number = canonical(raw)
             except MalformedNumber:
                 bad.append(raw)
                 continue
@@ -149,6 +150,17 @@ def latest_user_event(tracker: Tracker) -> dict[str, Any]:
         if event.get("event") == "user":
             return event
     return {}
+
+
+def replay(message: dict[str, Any]) -> list[EventType]:
+    """Events that put a user message in the conversation as if just received, so the rules handle it
+    (the seller's own words for a switch, or the request they accepted)."""
+    user = UserUttered(message.get("text") or "", parse_data={
+        "text": message.get("text") or "", "intent": message.get("intent") or {},
+        "entities": message.get("entities") or [],
+    }, input_channel="alex")
+    user["metadata"] = message.get("metadata") or {}
+    return [ActionExecuted("action_listen"), user]
 
 
 def idempotency_key(tracker: Tracker, purpose: str) -> str:

@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendClient, BackendUnavailable, NotFound, Rejected
 from actions.forms import offer, stop_form_events
 from actions.handoff import forget_flows
-from actions.tickets import open_ticket, session_events
+from actions.tickets import add_to_waiting_ticket, open_ticket, session_events, ticket_waiting
 
 NOT_UNDERSTOOD = "action_not_understood"
 MISSES_BEFORE_A_PERSON = 2
@@ -91,7 +91,8 @@ class ActionHandoff(Escalation, Action):
 
 
 class ActionNotUnderstood(Escalation, Action):
-    """Alex did not understand: ask the seller to rephrase; the second time in a row, get a person."""
+    """Alex did not understand: ask the seller to rephrase; the second time in a row, get a person. While a
+    ticket waits for a person, the message is for them: it reached the ticket, and the seller is told so."""
 
     def name(self) -> Text:
         return NOT_UNDERSTOOD
@@ -99,6 +100,8 @@ class ActionNotUnderstood(Escalation, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if ticket_waiting(tracker):  # the team will read it: no rephrasing, no second ticket
+            return await add_to_waiting_ticket(self.backend, dispatcher, tracker)
         if consecutive_misses(tracker) < MISSES_BEFORE_A_PERSON:
             dispatcher.utter_message(response="utter_default")
             return []

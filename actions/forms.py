@@ -34,7 +34,7 @@ from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound
 from actions.conversation import FLOW_INTENTS, Turn, is_dispute_number, is_order_number
 from actions.seller import verified_seller
 from actions.tickets import open_ticket
-from bot.order_numbers import MalformedNumber, normalise
+from bot.order_numbers import MalformedNumber, canonical
 
 STOP_REASON = "flow_stop_reason"
 ORDER_FACTS = "order_facts"
@@ -437,7 +437,7 @@ def well_formed_numbers(value: Any, ctx: Context) -> list[str]:
     numbers: list[str] = []
     for raw in value if isinstance(value, list) else [value]:
         try:
-            number = normalise(str(raw))
+            number = canonical(str(raw))
         except MalformedNumber:
             ctx.say("utter_malformed_number", raw_number=str(raw)[:40])
             continue

@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Any, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SlotSet, UserUttered
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient
-from actions.conversation import Turn
+from actions.conversation import Turn, replay
 from actions.disputes import (
     ValidateAgreeResendForm,
     ValidateCloseDisputeForm,
@@ -45,7 +45,7 @@ from actions.forms import (
 from actions.orders import ValidateCancelOrderForm, ValidateOrderStatusForm
 from actions.returns import ValidateReturnForm
 from actions.seller import verified_seller
-from actions.tickets import open_ticket
+from actions.tickets import add_to_waiting_ticket, open_ticket, ticket_waiting
 
 FORMS: dict[str, type[FlowForm]] = {form.form_name: form for form in (
     ValidateOrderStatusForm, ValidateDisputeStatusForm, ValidateCancelOrderForm, ValidateOpenDisputeForm,
@@ -118,17 +118,6 @@ class ActionAcceptOffer(Action):
         return events
 
 
-def replay(message: dict[str, Any]) -> list[EventType]:
-    """Events that put a user message in the conversation as if just received, so the rules handle it
-    (the seller's own words for a switch, or the request they accepted)."""
-    user = UserUttered(message.get("text") or "", parse_data={
-        "text": message.get("text") or "", "intent": message.get("intent") or {},
-        "entities": message.get("entities") or [],
-    }, input_channel="alex")
-    user["metadata"] = message.get("metadata") or {}
-    return [ActionExecuted("action_listen"), user]
-
-
 class ActionDeclineOffer(Action):
     """The seller said no: resume the paused flow where it was, or just carry on."""
 
@@ -163,9 +152,10 @@ class ActionStopFlow(Action):
 
 
 class ActionAnswerOutsideAFlow(Action):
-    """An answer when no question is open ("broken", a link, an email, a file): say what Alex can do with it,
-    instead of the default fallback (which would also drop the message, attachments and all). A file the channel
-    could not keep is said so, never thanked for."""
+    """An answer when no question is open: a problem told ("the lamp is broken", "resend pls") starts a dispute
+    with what it says; anything else ("a link", an email, a file) gets what Alex can do with it, instead of the
+    default fallback (which would also drop the message, attachments and all). A file the channel could not keep
+    is said so, never thanked for."""
 
     def name(self) -> Text:
         return "action_answer_outside_a_flow"
@@ -174,6 +164,14 @@ class ActionAnswerOutsideAFlow(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         turn = Turn.of(tracker)
+        if ticket_waiting(tracker) and not turn.files_not_stored:
+            return await add_to_waiting_ticket(BackendClient.from_environment(), dispatcher, tracker)
+        if turn.intent == "inform" and (turn.entity("dispute_reason") or turn.entity("expected_result")):
+            # A problem told, or a refund or resend asked for, with no question open: a request for a dispute.
+            message = tracker.latest_message or {}
+            return replay({"text": "/request_open_dispute", "entities": message.get("entities") or [],
+                           "intent": {"name": "request_open_dispute", "confidence": 1.0},
+                           "metadata": message.get("metadata") or {}})
         if turn.files_not_stored:
             if verified_seller(tracker) is None:
                 dispatcher.utter_message(response="utter_identity_required")

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendUnavailable, NotFound, Order, Rejected
-from actions.conversation import day, idempotency_key, is_dispute_number
+from actions.conversation import FLOW_INTENTS, day, idempotency_key, is_dispute_number, replay
 from actions.forms import (
     ORDER_FACTS,
     Context,
@@ -21,12 +21,14 @@ from actions.forms import (
     NumberLookup,
     SlotKind,
     backend_failure,
+    clear_offer,
     offer,
     order_facts,
     well_formed_numbers,
 )
 from actions.seller import verified_seller
-from bot.order_numbers import MalformedNumber, normalise
+from actions.tickets import add_to_waiting_ticket, ticket_waiting
+from bot.order_numbers import MalformedNumber, canonical
 
 
 
@@ -200,6 +202,23 @@ class ActionCancelOrder(FlowSubmit, Action):
         return []
 
 
+def correction_of_last_request(tracker: Tracker, number: str) -> dict[str, Any] | None:
+    """The seller's previous message, asked again about `number`, when it was a request about one other number
+    (the seller corrects the number they gave); None otherwise."""
+    users = [e for e in tracker.events or [] if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    previous = users[-2].get("parse_data") or {}
+    intent = (previous.get("intent") or {}).get("name")
+    numbers = {str(e.get("value")) for e in previous.get("entities") or [] if e.get("entity") == "order_number"}
+    if intent not in FLOW_INTENTS or len(numbers) != 1 or number in numbers:
+        return None
+    entities = [e for e in previous.get("entities") or [] if e.get("entity") != "order_number"]
+    entities.append({"entity": "order_number", "value": number})
+    return {"text": "/" + intent, "intent": {"name": intent, "confidence": 1.0}, "entities": entities,
+            "metadata": (tracker.latest_message or {}).get("metadata") or {}}
+
+
 def explain_not_cancellable(dispatcher: CollectingDispatcher, facts: dict[str, Any], reason: str | None
                             ) -> list[EventType]:
     number = facts.get("number", "")
@@ -219,8 +238,9 @@ def explain_not_cancellable(dispatcher: CollectingDispatcher, facts: dict[str, A
 
 
 class ActionWhatAboutNumber(Action):
-    """A bare number: offers what Alex can do with it (a dispute's choices, an order's; for an unpaid order,
-    cancelling it, which is what sellers most often want then)."""
+    """A bare number: right after a request about another number it corrects that number ("sorry, wrong one,
+    it's CJ…" asks the same again); otherwise offers what Alex can do with it (a dispute's choices, an order's;
+    for an unpaid order, cancelling it, which is what sellers most often want then)."""
 
     def __init__(self) -> None:
         self.backend = BackendClient.from_environment()
@@ -235,13 +255,18 @@ class ActionWhatAboutNumber(Action):
 
         raws = list(Turn.of(tracker).raw_numbers) or [n for n in [tracker.get_slot("order_number")] if n]
         try:
-            number = normalise(raws[-1]) if raws else None
+            number = canonical(raws[-1]) if raws else None
         except MalformedNumber:
             dispatcher.utter_message(response="utter_malformed_number", raw_number=raws[-1][:40])
             return [SlotSet("order_number", None)]
         if number is None:
             dispatcher.utter_message(response="utter_default")
             return []
+        corrected = correction_of_last_request(tracker, number)
+        if corrected is not None:
+            return clear_offer(tracker) + replay(corrected)
+        if ticket_waiting(tracker):  # a number for the person who will pick up the ticket
+            return [SlotSet("order_number", number)] + await add_to_waiting_ticket(self.backend, dispatcher, tracker)
         response = "utter_what_about_dispute" if is_dispute_number(number) else "utter_what_about_order"
         seller_id = verified_seller(tracker)
         if response == "utter_what_about_order" and seller_id is not None:

@@ -12,9 +12,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Refund, Rejected
 from actions.conversation import Turn, day
-from actions.forms import backend_failure
+from actions.forms import backend_failure, offer
 from actions.seller import verified_seller
-from bot.order_numbers import MalformedNumber, NumberKind, kind_of, normalise
+from bot.order_numbers import MalformedNumber, NumberKind, canonical, kind_of
 
 MAX_LOOKUPS = 5  # numbers answered per message; more would flood the chat
 RECENT_REFUNDS = 5
@@ -62,7 +62,7 @@ class ActionRefundStatus(Action):
         numbers: list[str] = []
         for raw in raws:
             try:
-                number = normalise(raw)
+                number = canonical(raw)
             except MalformedNumber:
                 dispatcher.utter_message(response="utter_malformed_number", raw_number=raw[:40])
                 continue
@@ -71,18 +71,25 @@ class ActionRefundStatus(Action):
         try:
             if numbers:
                 told_a_refund = False
+                undisputed: list[Order] = []
                 for number in numbers[:MAX_LOOKUPS]:
-                    told_a_refund |= await self._answer(dispatcher, seller_id, number)
+                    told, order = await self._answer(dispatcher, seller_id, number)
+                    told_a_refund |= told
+                    undisputed += [order] if order is not None else []
                 if told_a_refund:
                     dispatcher.utter_message(response="utter_refund_where_to_see")
+                if len(numbers) == 1 and undisputed:
+                    events += offer_dispute(dispatcher, undisputed[0])
             elif not raws:
                 await self._recent(dispatcher, seller_id)
         except BackendUnavailable:
             return events + backend_failure(dispatcher)
         return events
 
-    async def _answer(self, dispatcher: CollectingDispatcher, seller_id: str, number: str) -> bool:
-        """Tell the refund facts of one number; True if a refund was told."""
+    async def _answer(self, dispatcher: CollectingDispatcher, seller_id: str, number: str
+                      ) -> tuple[bool, Order | None]:
+        """Tell the refund facts of one number: whether a refund was told, and the order if it has no dispute
+        yet but may get one (a seller asking "refund?" about it usually wants one)."""
         try:
             if kind_of(number) is NumberKind.DISPUTE:
                 disputes: tuple[Dispute, ...] = (await self.backend.dispute(seller_id, number),)
@@ -92,7 +99,7 @@ class ActionRefundStatus(Action):
                 disputes = order.disputes
         except (NotFound, Rejected):
             dispatcher.utter_message(response="utter_order_not_found", order_number=number)
-            return False
+            return False, None
         for dispute in disputes:
             tell_refund(dispatcher, dispute)
         if not disputes and order is not None:
@@ -100,7 +107,8 @@ class ActionRefundStatus(Action):
                 response=_ORDER_WITHOUT_DISPUTE_RESPONSES.get(order.status, "utter_no_refund_no_dispute"),
                 order_number=order.number,
             )
-        return any(d.refund for d in disputes)
+            return False, order if order.can_dispute.allowed else None
+        return any(d.refund for d in disputes), None
 
     async def _recent(self, dispatcher: CollectingDispatcher, seller_id: str) -> None:
         refunds = await self.backend.refunds(seller_id, limit=RECENT_REFUNDS)
@@ -121,6 +129,18 @@ def _refund_message(refund: Refund, order_number: str, dispute_number: str) -> d
         "dispute_number": dispute_number, "approved_date": day(refund.approved_at),
         "completed_date": day(refund.completed_at),
     }
+
+
+def offer_dispute(dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
+    """Offer to open a dispute on an order that has none: for a refund before dispatch (the only kind then, FAQ
+    11 of CJ's help center), otherwise asking refund or resend in the flow."""
+    entities: dict[str, str] = {"order_number": order.number}
+    response = "utter_offer_dispute"
+    if order.status == "paid":
+        entities.update(expected_result="refund", dispute_reason="cancel_before_dispatch")
+        response = "utter_offer_refund_dispute"
+    request = {"intent": "request_open_dispute", "entities": entities}
+    return offer(dispatcher, {"kind": "request", "request": request}, response, order_number=order.number)
 
 
 def tell_refund(dispatcher: CollectingDispatcher, dispute: Dispute) -> None:

@@ -21,14 +21,37 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backend import BackendClient, BackendUnavailable, NotFound, Rejected, Ticket
 from actions.conversation import channel_of, excerpt, idempotency_key, is_dispute_number
 from actions.seller import verified_seller
-from bot.order_numbers import MalformedNumber, normalise
+from bot.order_numbers import MalformedNumber, canonical
+
+
+# Set by our channels (bot/channels/takeover.py) on a message that also went into a ticket waiting for a person.
+TICKET_WAITING_KEY = "ticket_waiting"
+
+
+def ticket_waiting(tracker: Tracker) -> bool:
+    """Whether the seller's latest message reached a ticket that waits for a person (the channel says so)."""
+    return bool(((tracker.latest_message or {}).get("metadata") or {}).get(TICKET_WAITING_KEY))
+
+
+async def add_to_waiting_ticket(backend: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker
+                                ) -> list[EventType]:
+    """A message Alex can't act on while the ticket waits: it is in the ticket's thread already (the channel put
+    it there); bring the ticket's numbers and summary up to date and tell the seller it reached the team."""
+    try:
+        ticket = await backend.conversation_ticket(tracker.sender_id)
+    except (BackendUnavailable, NotFound, Rejected):
+        dispatcher.utter_message(response="utter_default")
+        return []
+    return await open_ticket(backend, dispatcher, tracker, (ticket.reasons or ("seller_request",))[0],
+                             announce="utter_added_to_ticket")
 
 
 async def open_ticket(
     backend: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
-    priority: str | None = None,
+    priority: str | None = None, announce: str | None = None,
 ) -> list[EventType]:
-    """Open (or update) the conversation's ticket and tell the seller its number and what to expect."""
+    """Open (or update) the conversation's ticket and tell the seller its number and what to expect (or, with
+    `announce`, just that response with the ticket's number)."""
     orders, disputes = numbers_in_play(tracker)
     request: dict[str, Any] = {
         "channel": channel_of(tracker.sender_id),
@@ -49,6 +72,9 @@ async def open_ticket(
         ticket = await backend.put_ticket(tracker.sender_id, request, idempotency_key(tracker, f"ticket:{reason}"))
     except (BackendUnavailable, NotFound, Rejected):
         dispatcher.utter_message(response="utter_handoff_failed")
+        return []
+    if announce is not None:
+        dispatcher.utter_message(response=announce, ticket_number=ticket.number)
         return []
     dispatcher.utter_message(response="utter_handoff_created" if ticket.created else "utter_handoff_updated",
                              ticket_number=ticket.number)
@@ -99,7 +125,7 @@ def numbers_in_play(tracker: Tracker) -> tuple[list[str], list[str]]:
     disputes: list[str] = []
     for raw in raws:
         try:
-            number = normalise(raw)
+            number = canonical(raw)
         except MalformedNumber:
             continue
         target = disputes if is_dispute_number(number) else orders
@@ -131,12 +157,19 @@ _REASONS = {
 _INTERESTING_SLOTS = ("expected_result", "dispute_reason", "refund_type", "buyer_email", "store_link")
 
 
+def _wanted(wants: list[str]) -> str:
+    if not wants:
+        return "a person (no request stated)"
+    return wants[0] + (f" (earlier: {', '.join(wants[1:])})" if wants[1:] else "")
+
+
 def summary_for_agents(tracker: Tracker, reason: str) -> str:
     """A few lines an agent can act on: why, what the seller wants, the numbers, their words, what Alex did."""
     user_events = [e for e in session_events(tracker) if e.get("event") == "user"]
+    # Newest first: what the seller asked last is what they want now (earlier requests may have been answered).
     wants = list(dict.fromkeys(
-        _WANTS[i] for i in ((e.get("parse_data") or {}).get("intent", {}).get("name") for e in user_events)
-        if i in _WANTS))
+        _WANTS[i] for i in ((e.get("parse_data") or {}).get("intent", {}).get("name") for e in reversed(user_events))
+        if i in _WANTS and i != "request_human_agent"))
     said = [excerpt(e.get("text") or "", 160) for e in user_events
             if (e.get("text") or "") and not str(e.get("text")).startswith("/")][-4:]
     done = list(dict.fromkeys(
@@ -147,7 +180,7 @@ def summary_for_agents(tracker: Tracker, reason: str) -> str:
     answers = {s: tracker.get_slot(s) for s in _INTERESTING_SLOTS if tracker.get_slot(s)}
     lines = [
         f"Why: {_REASONS.get(reason, reason)}.",
-        f"Seller wants: {', '.join(wants) or 'not stated'}.",
+        f"Seller wants: {_wanted(wants)}.",
         f"Numbers in play: {', '.join(orders + disputes) or 'none'}.",
     ]
     if answers:

@@ -70,18 +70,25 @@ class Platform:
     def open_dispute(self, seller_id: str, order_number: str, expected_result: str = "resend",
                      reason: str = "lost_package") -> str:
         """A dispute opened the way the seller would (assistant role), to set the scene for follow-up flows."""
-        ev = requests.post(
-            f"{self.url}/v1/sellers/{seller_id}/evidence/notes", timeout=10,
-            json={"text": "Buyer anna@example.com: the parcel never arrived.", "purpose": "buyer_complaint"},
-            headers={**self.assistant, "Idempotency-Key": uuid.uuid4().hex}).json()["id"]
+        evidence = [self._evidence(seller_id, "notes", {"text": "Buyer anna@example.com: the parcel never arrived.",
+                                                         "purpose": "buyer_complaint"})]
+        if reason in ("damaged_product", "wrong_product"):  # these reasons need photos of the product
+            evidence.append(self._evidence(seller_id, "links", {
+                "url": "https://photos.example.com/broken.jpg", "media": "image", "purpose": "product_media"}))
         body = {"order_number": order_number, "expected_result": expected_result, "reason": reason,
-                "buyer_email": "anna@example.com", "message": "Opened by a test.", "evidence_ids": [ev]}
+                "buyer_email": "anna@example.com", "message": "Opened by a test.", "evidence_ids": evidence}
         if expected_result == "refund":
             body["refund_type"] = "balance"
         reply = requests.post(f"{self.url}/v1/sellers/{seller_id}/disputes", json=body, timeout=10,
                               headers={**self.assistant, "Idempotency-Key": uuid.uuid4().hex})
         assert reply.status_code == 201, reply.text
         return reply.json()["number"]
+
+    def _evidence(self, seller_id: str, kind: str, body: dict[str, Any]) -> str:
+        reply = requests.post(f"{self.url}/v1/sellers/{seller_id}/evidence/{kind}", json=body, timeout=10,
+                              headers={**self.assistant, "Idempotency-Key": uuid.uuid4().hex})
+        assert reply.status_code == 201, reply.text
+        return str(reply.json()["id"])
 
     def upload(self, seller_id: str = "S1001", filename: str = "photo.png") -> dict[str, Any]:
         """Upload a real PNG as the channels do for an attachment (assistant role, purpose unknown yet); returns

@@ -7,7 +7,9 @@ it; the backend's state survives all three, and every Rasa replica reads the sam
 During a takeover a seller's message is (1) added to the ticket's thread in the backend, which is what the
 agent console shows and answers, and (2) written into the tracker as a user event, understood by NLU but with
 no slot extraction and no prediction, so the transcript (a reloaded web chat, the console) stays whole and
-nothing the bot remembers changes under the agent. Outside a takeover the message goes to Rasa as usual.
+nothing the bot remembers changes under the agent. While the ticket waits for a person, the message goes to its
+thread and to Rasa, marked so (`ticket_waiting`): the bot answers what it can, and tells the seller the rest
+reached the ticket. Otherwise the message goes to Rasa as usual.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from bot.channels.verified import ATTACHMENTS_KEY, SHARE_EVIDENCE
 logger = logging.getLogger(__name__)
 
 AGENT_HOLDS = "agent"
+WAITING = "waiting"
+# Set by the channel on a message that reached a ticket still waiting for a person (never taken from a client).
+TICKET_WAITING_KEY = "ticket_waiting"
 
 
 class Takeover:
@@ -35,8 +40,9 @@ class Takeover:
         self.backend = backend
 
     async def holder(self, conversation_id: str) -> str | None:
-        """`agent` while a person holds the conversation; None when the bot has it (or nobody can tell: with
-        the backend down, the bot answers, and says what it can't do)."""
+        """`agent` while a person holds the conversation, `waiting` while its ticket waits for one; None or
+        `returned` when the bot has it (or nobody can tell: with the backend down, the bot answers, and says
+        what it can't do)."""
         try:
             return await self.backend.handoff_state(conversation_id)
         except BackendError as error:
@@ -47,7 +53,13 @@ class Takeover:
         self, agent: Agent, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> bool:
         """Hand the message to the bot, or to the agent holding the conversation; True if an agent got it."""
-        if await self.holder(message.sender_id) != AGENT_HOLDS:
+        holder = await self.holder(message.sender_id)
+        if holder == WAITING:
+            # The seller was told everything they write reaches the team: it goes into the ticket's thread, and
+            # the bot, told so by the metadata, still answers what it can.
+            await self._to_ticket(message)
+            message.metadata = {**(message.metadata or {}), TICKET_WAITING_KEY: True}
+        if holder != AGENT_HOLDS:
             await on_new_message(message)
             return False
         # The transcript first: once the agent sees the message in the ticket, the conversation already has it.
