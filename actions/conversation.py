@@ -18,7 +18,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, UserUttered
 from rasa_sdk.types import DomainDict
 
-from bot.order_numbers import MalformedNumber, NumberKind, canonical, kind_of
+from bot.order_numbers import MalformedNumber, NumberKind, canonical, find_numbers, kind_of
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _DOMAIN = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s<>\"']*)?", re.IGNORECASE)
@@ -76,7 +76,7 @@ class Turn:
         entities: dict[str, list[str]] = {}
         for entity in message.get("entities") or []:
             value = entity.get("value")
-            if isinstance(value, str) and value:
+            if isinstance(value, str) and value and not negated(text, entity):
                 entities.setdefault(entity.get("entity", ""), []).append(value)
         metadata = message.get("metadata") or {}
         attachments = tuple(
@@ -137,12 +137,55 @@ class Turn:
             self.text.endswith("?") or bool(_QUESTION_START.match(self.text)))
 
 
+# "not a refund", "no resend", "instead of money", "rather than a refund": the choice named is the one NOT wanted.
+_NEGATION_BEFORE = re.compile(r"(?:\b(?:not|no|don'?t|dont|never|instead of|rather than|than)\s+(?:an?\s+|the\s+)?)$",
+                              re.IGNORECASE)
+_NEGATED_CHOICES = frozenset({"expected_result", "refund_type"})
+
+
+def negated(text: str, entity: dict[str, Any]) -> bool:
+    """Whether a choice in the message is named only to be refused ("resend, not refund")."""
+    start = entity.get("start")
+    if entity.get("entity") not in _NEGATED_CHOICES or not isinstance(start, int):
+        return False
+    return bool(_NEGATION_BEFORE.search(text[max(0, start - 20):start]))
+
+
 def is_order_number(number: str) -> bool:
     return kind_of(number) in ORDER_KINDS
 
 
 def is_dispute_number(number: str) -> bool:
     return kind_of(number) is NumberKind.DISPUTE
+
+
+@dataclass(frozen=True)
+class LastAnswer:
+    """What Alex said lately (its last few turns before the seller's latest message): the responses it gave,
+    newest last, and the newest order and dispute numbers they named."""
+
+    responses: tuple[str, ...]
+    order_number: str | None
+    dispute_number: str | None
+
+    @classmethod
+    def of(cls, tracker: Tracker, turns: int = 1) -> "LastAnswer":
+        events = list(tracker.events or [])
+        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        start = users[-1 - turns] if len(users) > turns else 0
+        end = users[-1] if users else len(events)
+        bots = [e for e in events[start:end] if e.get("event") == "bot"]
+        responses = tuple(str((e.get("metadata") or {}).get("utter_action") or "") for e in bots)
+        numbers = [n.canonical for e in bots for n in find_numbers(e.get("text") or "") if n.canonical]
+        return cls(
+            responses=tuple(r for r in responses if r),
+            order_number=next((n for n in reversed(numbers) if is_order_number(n)), None),
+            dispute_number=next((n for n in reversed(numbers) if is_dispute_number(n)), None),
+        )
+
+    def newest(self, table: dict[str, Any]) -> Any:
+        """The table's entry for the newest response that has one."""
+        return next((table[r] for r in reversed(self.responses) if r in table), None)
 
 
 def latest_user_event(tracker: Tracker) -> dict[str, Any]:

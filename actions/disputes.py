@@ -7,6 +7,7 @@ bot asks for exactly what the platform's rules need and never re-implements them
 
 from __future__ import annotations
 
+import re
 from typing import Any, Text
 
 from rasa_sdk import Action, Tracker
@@ -48,6 +49,24 @@ _FALLBACK_PROOF = {"damaged_product": ["buyer_email", "buyer_complaint", "produc
                    "wrong_product": ["buyer_email", "buyer_complaint", "product_media"]}
 _DEFAULT_PROOF = ["buyer_email", "buyer_complaint"]
 _SELLER_MAY_CLOSE = ("open", "resend_proposed")
+
+
+# Words that say which result a seller wants when they don't name it ("send her the right one", "she wants her
+# money"): strong words count twice, and a tie means the answer is unclear.
+_RESULT_WORDS = {
+    "resend": {"resend": 2, "replacement": 2, "replace": 2, "reship": 2, "new": 2, "another": 2, "exchange": 2,
+               "correct": 2, "right": 1, "send": 1, "ship": 1, "again": 1},
+    "refund": {"refund": 2, "money": 2, "cash": 2, "credit": 2, "wallet": 2, "balance": 2, "reimburse": 2,
+               "repay": 2, "back": 1, "pay": 1, "paid": 1},
+}
+
+
+def expected_result_in_words(text: str) -> str | None:
+    """Refund or resend from a seller's own words, or None when the words don't decide it."""
+    words = re.findall(r"[a-z]+", text.lower())
+    scores = {result: sum(weights.get(word, 0) for word in words) for result, weights in _RESULT_WORDS.items()}
+    best = max(scores, key=lambda result: scores[result])
+    return best if scores[best] > 0 and scores[best] > min(scores.values()) else None
 
 
 def allowed_reasons(facts: dict[str, Any]) -> tuple[str, ...]:
@@ -111,6 +130,11 @@ class ValidateOpenDisputeForm(FlowForm, Action):
             open_ones = verdict.details.get("dispute_numbers") or [d.number for d in order.active_disputes]
             ctx.say(_NOT_DISPUTABLE.get(verdict.reason or "", "utter_dispute_order_not_disputable"),
                     order_number=order.number, dispute_number=(open_ones or [""])[0])
+            if open_ones:  # where that dispute stands is what the seller needs next
+                try:
+                    tell_dispute(ctx.dispatcher, ctx.domain, await ctx.backend.dispute(ctx.seller_id, open_ones[0]))
+                except (BackendUnavailable, NotFound, Rejected):
+                    pass  # the refusal itself stands; its status can be asked for
             return {"dispute_order": order.number, STOP_REASON: INELIGIBLE}
         facts = order_facts(order)
         updates: dict[str, Any] = {"dispute_order": order.number, ORDER_FACTS: facts, "dispute_confirmed": None}
@@ -126,6 +150,8 @@ class ValidateOpenDisputeForm(FlowForm, Action):
 
     async def validate_expected_result(self, value: Any, ctx: Context) -> dict[str, Any]:
         facts = ctx.values.get(ORDER_FACTS) or {}
+        if isinstance(value, dict) and "unrecognised" in value:
+            value = expected_result_in_words(str(value["unrecognised"]))
         if value not in EXPECTED_RESULTS:
             ctx.say("utter_open_dispute_form_expected_result_invalid")
             return {"expected_result": None}
@@ -144,6 +170,8 @@ class ValidateOpenDisputeForm(FlowForm, Action):
     async def validate_dispute_reason(self, value: Any, ctx: Context) -> dict[str, Any]:
         facts = ctx.values.get(ORDER_FACTS) or {}
         reasons = allowed_reasons(facts)
+        if value == "delayed_order" and "cancel_before_dispatch" in reasons:
+            value = "cancel_before_dispatch"  # "taking too long" before dispatch: the buyer is cancelling
         if value not in reasons:
             if isinstance(value, str):
                 ctx.say("utter_dispute_reason_not_for_order", reason=label(ctx.domain, "dispute_reason", value),
@@ -363,6 +391,7 @@ _PROOF_SLOTS = {"buyer_email": "buyer_email", "buyer_complaint": "complaint_proo
 class ValidateDisputeStatusForm(ValidateOrderStatusForm):
     """Collects the dispute (or order) number(s) whose disputes to show."""
 
+    number_in_play = "dispute"
     form_name = "dispute_status_form"
     trigger_intents = frozenset({"check_dispute_status"})
     slot_kinds = {"status_disputes": SlotKind.NUMBERS}
@@ -452,6 +481,7 @@ class DisputeFlowForm(FlowForm):
     actionable: tuple[str, ...] = ("open", "resend_proposed", "resend_agreed")
     not_actionable_response = "utter_dispute_not_open"
     extra_slots = (DISPUTE_FACTS,)
+    number_in_play = "dispute"
 
     async def validate_dispute(self, value: Any, ctx: Context) -> dict[str, Any]:
         dispute = await self.verified_dispute(value, self.dispute_slot, ctx)

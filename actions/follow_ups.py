@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import FLOW_INTENTS, is_dispute_number, is_order_number, replay
-from actions.forms import offer
-from bot.order_numbers import find_numbers
+from actions.conversation import FLOW_INTENTS, LastAnswer, replay
+from actions.forms import OFFER_PENDING, PENDING_OFFER, offer
 
 # Why the last answer is what it is: the response that explains it (the rule and its source), by the response
 # that gave it.
@@ -102,34 +101,6 @@ WHAT_NOW = {
 FOLLOW_UP_INTENTS = frozenset({"ask_why", "ask_what_now", "retry", "acknowledge"})
 
 
-@dataclass(frozen=True)
-class LastAnswer:
-    """Alex's previous turn: the responses it gave (newest last) and the numbers they named."""
-
-    responses: tuple[str, ...]
-    order_number: str | None
-    dispute_number: str | None
-
-    @classmethod
-    def of(cls, tracker: Tracker) -> "LastAnswer":
-        events = list(tracker.events or [])
-        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
-        start = users[-2] if len(users) > 1 else 0
-        end = users[-1] if users else len(events)
-        bots = [e for e in events[start:end] if e.get("event") == "bot"]
-        responses = tuple(str((e.get("metadata") or {}).get("utter_action") or "") for e in bots)
-        numbers = [n.canonical for e in bots for n in find_numbers(e.get("text") or "") if n.canonical]
-        return cls(
-            responses=tuple(r for r in responses if r),
-            order_number=next((n for n in numbers if is_order_number(n)), None),
-            dispute_number=next((n for n in numbers if is_dispute_number(n)), None),
-        )
-
-    def newest(self, table: dict[str, Any]) -> Any:
-        """The table's entry for the newest response that has one."""
-        return next((table[r] for r in reversed(self.responses) if r in table), None)
-
-
 class ActionFollowUp(Action):
     """Answers "why?", "what now?", "try again" and "ok" from what Alex said last."""
 
@@ -140,7 +111,7 @@ class ActionFollowUp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        last = LastAnswer.of(tracker)
+        last = LastAnswer.of(tracker, turns=3)
         facts = {"order_number": last.order_number or "", "dispute_number": last.dispute_number or ""}
         if intent == "ask_why":
             dispatcher.utter_message(response=last.newest(WHY) or "utter_why_unknown", **facts)
@@ -162,6 +133,11 @@ class ActionFollowUp(Action):
                 return []
             dispatcher.utter_message(response="utter_trying_again")
             return replay(request)
+        pending = tracker.get_slot(PENDING_OFFER) if tracker.get_slot(OFFER_PENDING) else None
+        if pending:
+            # "ok, do that" takes what Alex just offered; "ok, I'll wait" turns down a person.
+            waits = pending.get("kind") == "human" and "wait" in (tracker.latest_message or {}).get("text", "").lower()
+            return [FollowupAction("action_decline_offer" if waits else "action_accept_offer")]
         dispatcher.utter_message(response="utter_acknowledged")
         return []
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Text
 
@@ -31,7 +32,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Rejected
-from actions.conversation import FLOW_INTENTS, Turn, is_dispute_number, is_order_number
+from actions.conversation import FLOW_INTENTS, LastAnswer, Turn, is_dispute_number, is_order_number
 from actions.seller import verified_seller
 from actions.tickets import open_ticket
 from bot.order_numbers import MalformedNumber, canonical
@@ -57,7 +58,13 @@ _REJECTIONS = frozenset({"utter_flow_not_understood", "utter_file_not_needed_her
 
 # Messages that answer nothing while a form waits for an answer (questions on the side and other requests are
 # handled by the rules instead).
-NOT_AN_ANSWER = frozenset({"affirm", "inform", "inform_order_number", "nlu_fallback", "share_evidence", "thanks"})
+NOT_AN_ANSWER = frozenset({"affirm", "inform", "inform_order_number", "nlu_fallback", "share_evidence", "thanks",
+                           "acknowledge"})
+# How a yes/no question reads the seller's answer: "ok, do it" is a yes where a yes is asked for.
+YES_OR_NO = {"affirm": True, "acknowledge": True, "deny": False}
+
+# A request that points back at what Alex just talked about ("cancel it", "that order", "the same one").
+_POINTS_BACK = re.compile(r"\b(?:it|this|that|same|this one|that one|the order)\b", re.IGNORECASE)
 
 PICK_LIST_SIZE = 10  # WhatsApp lists hold 10 rows; titles of up to 24 characters
 
@@ -124,6 +131,8 @@ class FlowForm:
     extra_uploads_slot: ClassVar[str | None] = None
     # Slots the flow keeps besides its questions (facts looked up on the way), reset with the flow.
     extra_slots: ClassVar[tuple[str, ...]] = ()
+    # What its number question is about: an order, or a dispute (which may also be named by its order).
+    number_in_play: ClassVar[str] = "order"
 
     def __init__(self) -> None:
         self.backend = BackendClient.from_environment()
@@ -220,7 +229,22 @@ class FlowForm:
             updates[STOP_REASON] = None
         if turn.intent not in self.trigger_intents:
             return {}
-        return self._extract_on_start(turn)
+        found = self._extract_on_start(turn)
+        number_slot = next((s for s, k in self.slot_kinds.items() if k in (SlotKind.NUMBER, SlotKind.NUMBERS)), None)
+        if number_slot and number_slot not in found and not turn.raw_numbers:
+            mentioned = self._number_just_mentioned(tracker, turn)
+            if mentioned:
+                found[number_slot] = [mentioned]
+        return found
+
+    def _number_just_mentioned(self, tracker: Tracker, turn: Turn) -> str | None:
+        """The number Alex just talked about, for a request that names none: a dispute flow takes the dispute
+        Alex just named ("ok, add to that one"); an order flow the order, when the seller points back at it
+        ("cancel it", "open a dispute for that order")."""
+        last = LastAnswer.of(tracker)
+        if self.number_in_play == "dispute":
+            return last.dispute_number or last.order_number
+        return last.order_number if _POINTS_BACK.search(turn.text) else None
 
     def _extract_on_start(self, turn: Turn) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -256,6 +280,8 @@ class FlowForm:
         return False
 
     def _wants_to_leave(self, turn: Turn, requested: str | None) -> bool:
+        if turn.attachments:  # a seller sending files is answering, whatever their caption reads like
+            return False
         if turn.intent in ("stop", "goodbye"):
             return True
         kind = self.slot_kinds.get(requested or "")
@@ -280,13 +306,15 @@ class FlowForm:
                 found[requested] = list(turn.raw_numbers)
         elif kind is SlotKind.CHOICE:
             value = turn.entity(self.choice_entities[requested])
-            if value and not on_the_side:  # "refund or resend, what's the difference?" answers nothing
+            # The option asked for answers it ("resend the 2 plates" reads like a request, and isn't one), unless
+            # it is asked about ("refund or resend, what's the difference?") or names another order.
+            if value and not turn.is_question_on_the_side() and not (other_request and turn.raw_numbers):
                 found[requested] = value
             elif turn.text and not on_the_side and not other_request and turn.intent not in ("affirm", "deny"):
                 found[requested] = {"unrecognised": turn.text}
         elif kind is SlotKind.CONFIRM:
-            if turn.intent in ("affirm", "deny"):
-                found[requested] = turn.intent == "affirm"
+            if turn.intent in YES_OR_NO:
+                found[requested] = YES_OR_NO[turn.intent]
         elif kind is SlotKind.EMAIL:
             if turn.emails:
                 found[requested] = turn.emails[0]
@@ -324,6 +352,8 @@ class FlowForm:
             kept = list(current.get(self.extra_uploads_slot) or [])
             found[self.extra_uploads_slot] = kept + [self._upload(a) for a in turn.attachments]
 
+        if corrections and isinstance(found.get(requested or ""), dict) and "unrecognised" in found[requested or ""]:
+            del found[requested or ""]  # "wait, make it a resend" while the email is asked: a change, not an answer
         found.update(corrections)
         numbered = kind in (SlotKind.NUMBER, SlotKind.NUMBERS)
         if turn.intent == "inform_order_number" and turn.raw_numbers and not numbered:
@@ -336,9 +366,9 @@ class FlowForm:
                      kind: SlotKind | None) -> dict[str, Any]:
         """Earlier answers changed in passing ("actually a resend instead", "make it original way"). While
         free text is asked for, only a short message counts: a long one is the text, whatever words it uses."""
-        if not (turn.intent == "inform" or turn.intent in self.trigger_intents):
+        if turn.is_question_on_the_side() or turn.intent in FLOW_INTENTS - self.trigger_intents - {"agree_resend"}:
             return {}
-        if kind in (SlotKind.TEXT, SlotKind.PROOF) and len(turn.text.split()) > 8:
+        if kind in (SlotKind.TEXT, SlotKind.PROOF) and len(turn.text.split()) > 8 and turn.intent != "inform":
             return {}
         return {slot: turn.entity(entity) for slot, entity in self.choice_entities.items()
                 if slot != requested and turn.entity(entity) and current.get(slot) not in (None, turn.entity(entity))}
