@@ -137,10 +137,11 @@ class Turn:
             self.text.endswith("?") or bool(_QUESTION_START.match(self.text)))
 
 
-# "not a refund", "no resend", "instead of money", "rather than a refund": the choice named is the one NOT wanted.
-_NEGATION_BEFORE = re.compile(r"(?:\b(?:not|no|don'?t|dont|never|instead of|rather than|than)\s+(?:an?\s+|the\s+)?)$",
-                              re.IGNORECASE)
-_NEGATED_CHOICES = frozenset({"expected_result", "refund_type"})
+# "not a refund", "no resend", "instead of money", "it's not damaged": the choice named is the one NOT meant.
+_NEGATION_BEFORE = re.compile(
+    r"(?:\b(?:not|no|don'?t|dont|never|instead of|rather than|than)\s+(?:an?\s+|the\s+|at all\s+)?)$",
+    re.IGNORECASE)
+_NEGATED_CHOICES = frozenset({"expected_result", "refund_type", "dispute_reason"})
 
 
 def negated(text: str, entity: dict[str, Any]) -> bool:
@@ -169,14 +170,16 @@ class LastAnswer:
     dispute_number: str | None
 
     @classmethod
-    def of(cls, tracker: Tracker, turns: int = 1) -> "LastAnswer":
+    def of(cls, tracker: Tracker, turns: int = 1, domain: DomainDict | None = None) -> "LastAnswer":
         events = list(tracker.events or [])
         users = [i for i, e in enumerate(events) if e.get("event") == "user"]
         start = users[-1 - turns] if len(users) > turns else 0
         end = users[-1] if users else len(events)
         bots = [e for e in events[start:end] if e.get("event") == "bot"]
         responses = tuple(str((e.get("metadata") or {}).get("utter_action") or "") for e in bots)
-        numbers = [n.canonical for e in bots for n in find_numbers(e.get("text") or "") if n.canonical]
+        examples = example_numbers(domain)  # "like CJ2410180012345" in a response is no order of the seller's
+        numbers = [n.canonical for e in bots for n in find_numbers(e.get("text") or "")
+                   if n.canonical and n.canonical not in examples]
         return cls(
             responses=tuple(r for r in responses if r),
             order_number=next((n for n in reversed(numbers) if is_order_number(n)), None),
@@ -186,6 +189,13 @@ class LastAnswer:
     def newest(self, table: dict[str, Any]) -> Any:
         """The table's entry for the newest response that has one."""
         return next((table[r] for r in reversed(self.responses) if r in table), None)
+
+
+def example_numbers(domain: DomainDict | None) -> frozenset[str]:
+    """The numbers Alex's responses use as examples of the format (they are in the responses' own text)."""
+    texts = [variant.get("text") or "" for variants in ((domain or {}).get("responses") or {}).values()
+             for variant in variants]
+    return frozenset(n.canonical for text in texts for n in find_numbers(text) if n.canonical)
 
 
 def latest_user_event(tracker: Tracker) -> dict[str, Any]:

@@ -148,6 +148,9 @@ class ValidateOpenDisputeForm(FlowForm, Action):
             updates["dispute_reason"] = None
         return updates
 
+    def choice_in_words(self, slot: str, text: str) -> str | None:
+        return expected_result_in_words(text) if slot == "expected_result" else None
+
     async def validate_expected_result(self, value: Any, ctx: Context) -> dict[str, Any]:
         facts = ctx.values.get(ORDER_FACTS) or {}
         if isinstance(value, dict) and "unrecognised" in value:

@@ -9,6 +9,7 @@ acknowledged. With nothing to go on, Alex says what it can do instead of the gen
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Text
 
@@ -98,6 +99,9 @@ WHAT_NOW = {
     "utter_dispute_status_open": NextStep("utter_options_open_dispute"),
     "utter_no_refund_dispute_open": NextStep("utter_options_open_dispute"),
 }
+# An "ok" that puts an offer off rather than taking it.
+_NOT_NOW = re.compile(r"\b(?:wait|first|later|think|check|talk|ask|hold|tomorrow|myself|not now|no need)\b",
+                      re.IGNORECASE)
 FOLLOW_UP_INTENTS = frozenset({"ask_why", "ask_what_now", "retry", "acknowledge"})
 
 
@@ -111,7 +115,7 @@ class ActionFollowUp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        last = LastAnswer.of(tracker, turns=3)
+        last = LastAnswer.of(tracker, turns=3, domain=domain)
         facts = {"order_number": last.order_number or "", "dispute_number": last.dispute_number or ""}
         if intent == "ask_why":
             dispatcher.utter_message(response=last.newest(WHY) or "utter_why_unknown", **facts)
@@ -135,9 +139,9 @@ class ActionFollowUp(Action):
             return replay(request)
         pending = tracker.get_slot(PENDING_OFFER) if tracker.get_slot(OFFER_PENDING) else None
         if pending:
-            # "ok, do that" takes what Alex just offered; "ok, I'll wait" turns down a person.
-            waits = pending.get("kind") == "human" and "wait" in (tracker.latest_message or {}).get("text", "").lower()
-            return [FollowupAction("action_decline_offer" if waits else "action_accept_offer")]
+            # "ok, do that" takes what Alex just offered; "ok, I'll talk to the buyer first" puts it off.
+            later = _NOT_NOW.search((tracker.latest_message or {}).get("text") or "")
+            return [FollowupAction("action_decline_offer" if later else "action_accept_offer")]
         dispatcher.utter_message(response="utter_acknowledged")
         return []
 

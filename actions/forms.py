@@ -63,6 +63,9 @@ NOT_AN_ANSWER = frozenset({"affirm", "inform", "inform_order_number", "nlu_fallb
 # How a yes/no question reads the seller's answer: "ok, do it" is a yes where a yes is asked for.
 YES_OR_NO = {"affirm": True, "acknowledge": True, "deny": False}
 
+# Words that make a long message a change of an earlier answer ("oh wait, it's the wrong model, sorry").
+_CORRECTING = re.compile(r"\b(?:actually|instead|change|wait|sorry|correction|i mean|rather|make it|reason is)\b",
+                         re.IGNORECASE)
 # A request that points back at what Alex just talked about ("cancel it", "that order", "the same one").
 _POINTS_BACK = re.compile(r"\b(?:it|this|that|same|this one|that one|the order)\b", re.IGNORECASE)
 
@@ -161,7 +164,7 @@ class FlowForm:
             updates[RESUME] = None  # a paused form comes back: ask its next question again
             candidates = {}
         elif activating:
-            candidates = self._start(tracker, turn, current, updates)
+            candidates = self._start(tracker, domain, turn, current, updates)
         elif self._resuming_after_interruption(tracker):
             candidates = {}
         else:
@@ -216,7 +219,8 @@ class FlowForm:
             updates = {**updates, FAILURES: failures or None}
         return [SlotSet(slot, value) for slot, value in updates.items()] + [SlotSet("requested_slot", next_slot)]
 
-    def _start(self, tracker: Tracker, turn: Turn, current: dict[str, Any], updates: dict[str, Any]) -> dict:
+    def _start(self, tracker: Tracker, domain: DomainDict, turn: Turn, current: dict[str, Any],
+               updates: dict[str, Any]) -> dict:
         """A fresh form: forget earlier attempts and unanswered offers; take what the starting message brings."""
         for slot in (PENDING_OFFER, OFFER_PENDING):
             if tracker.get_slot(slot) is not None:
@@ -232,16 +236,16 @@ class FlowForm:
         found = self._extract_on_start(turn)
         number_slot = next((s for s, k in self.slot_kinds.items() if k in (SlotKind.NUMBER, SlotKind.NUMBERS)), None)
         if number_slot and number_slot not in found and not turn.raw_numbers:
-            mentioned = self._number_just_mentioned(tracker, turn)
+            mentioned = self._number_just_mentioned(tracker, domain, turn)
             if mentioned:
                 found[number_slot] = [mentioned]
         return found
 
-    def _number_just_mentioned(self, tracker: Tracker, turn: Turn) -> str | None:
+    def _number_just_mentioned(self, tracker: Tracker, domain: DomainDict, turn: Turn) -> str | None:
         """The number Alex just talked about, for a request that names none: a dispute flow takes the dispute
         Alex just named ("ok, add to that one"); an order flow the order, when the seller points back at it
         ("cancel it", "open a dispute for that order")."""
-        last = LastAnswer.of(tracker)
+        last = LastAnswer.of(tracker, domain=domain)
         if self.number_in_play == "dispute":
             return last.dispute_number or last.order_number
         return last.order_number if _POINTS_BACK.search(turn.text) else None
@@ -312,6 +316,8 @@ class FlowForm:
                 found[requested] = value
             elif turn.text and not on_the_side and not other_request and turn.intent not in ("affirm", "deny"):
                 found[requested] = {"unrecognised": turn.text}
+            elif other_request and not turn.raw_numbers and self.choice_in_words(requested, turn.text):
+                found[requested] = self.choice_in_words(requested, turn.text)  # "send the correct mat"
         elif kind is SlotKind.CONFIRM:
             if turn.intent in YES_OR_NO:
                 found[requested] = YES_OR_NO[turn.intent]
@@ -368,7 +374,8 @@ class FlowForm:
         free text is asked for, only a short message counts: a long one is the text, whatever words it uses."""
         if turn.is_question_on_the_side() or turn.intent in FLOW_INTENTS - self.trigger_intents - {"agree_resend"}:
             return {}
-        if kind in (SlotKind.TEXT, SlotKind.PROOF) and len(turn.text.split()) > 8 and turn.intent != "inform":
+        if kind in (SlotKind.TEXT, SlotKind.PROOF) and len(turn.text.split()) > 8 and turn.intent != "inform" \
+                and not _CORRECTING.search(turn.text):
             return {}
         return {slot: turn.entity(entity) for slot, entity in self.choice_entities.items()
                 if slot != requested and turn.entity(entity) and current.get(slot) not in (None, turn.entity(entity))}
@@ -386,6 +393,11 @@ class FlowForm:
         return items
 
     # ------------------------------------------------------------------------------------------ validation
+
+    def choice_in_words(self, slot: str, text: str) -> str | None:
+        """A choice told in the seller's own words, for a message that otherwise reads like another request
+        (override for choices that have such words)."""
+        return None
 
     def required_slots(self, values: dict[str, Any]) -> list[str]:
         """The questions this flow asks, given the answers so far (override for conditional questions)."""

@@ -133,10 +133,11 @@ def main() -> int:
     parser.add_argument("--set", choices=sorted(SETS), default="validation")
     parser.add_argument("--thresholds", nargs="*", type=float, default=[],
                         help="also score these fallback thresholds (validation only)")
+    parser.add_argument("--misses", action="store_true", help="print every missed message (validation only)")
     parser.add_argument("--record", action="store_true", help="write bench/results/nlu_heldout_<set>.json")
     args = parser.parse_args()
-    if args.thresholds and args.set == "test":
-        parser.error("thresholds are chosen on the validation set only")
+    if (args.thresholds or args.misses) and args.set == "test":
+        parser.error("thresholds and data are chosen on the validation set only")
     model = ensure_model()
     gold = gold_examples(SETS[args.set])
     parses, seconds = asyncio.run(parse_all(model, [g["text"] for g in gold]))
@@ -158,6 +159,11 @@ def main() -> int:
         print(f"  {count:>3}  {confusion}")
     for line in result["numbers"]["misread_messages"]:
         print("  number:", line)
+    if args.misses:
+        for example, parse in zip(gold, parses):
+            predicted = predicted_intent(parse, threshold, ambiguity)
+            if predicted != example["intent"] and not (example["intent"] == "out_of_scope" and predicted in DECLINING):
+                print(f"  miss: {example['intent']:>22} -> {predicted:<22} {example['text']}")
     for other in result["others"]:
         print(f"threshold {other['threshold']}: accuracy {other['intent_accuracy']:.3f}, "
               f"fallback {other['sent_to_fallback']:.1%}")
