@@ -1,5 +1,6 @@
-"""Which NLU pipeline understands sellers best? Train variants on data/nlu and score them on the held-out test
-set (tests/nlu/test_nlu.yml), in one run on one machine, side by side with a baseline.
+"""Which NLU pipeline understands sellers best? Train variants on data/nlu and score them on the validation set
+(bench/nlu/validation_set.yml, written apart from the training data; pipelines are chosen there, never on the
+test set), in one run on one machine, side by side with a baseline.
 
     .venv/bin/python bench/nlu_pipelines.py [--seeds 7 11]
 
@@ -87,7 +88,7 @@ def evaluate(name: str, config: dict, seed: int, work: Path) -> dict:
         "--fixed-model-name", slug)
     train_seconds = time.monotonic() - started
     out = work / f"eval-{slug}"
-    run("test", "nlu", "--nlu", "tests/nlu/test_nlu.yml", "--model", str(work / f"{slug}.tar.gz"),
+    run("test", "nlu", "--nlu", "bench/nlu/validation_set.yml", "--model", str(work / f"{slug}.tar.gz"),
         "--out", str(out))
     report = json.loads((out / "intent_report.json").read_text())
     return {"variant": name, "seed": seed, "accuracy": report["accuracy"],
@@ -110,7 +111,7 @@ def main() -> None:
     (RESULTS / "nlu_pipelines.json").write_text(json.dumps(rows, indent=2) + "\n")
     names = list(variants(base))
     lines = [
-        "# NLU pipelines on the held-out test set (tests/nlu/test_nlu.yml)",
+        "# NLU pipelines on the validation set (bench/nlu/validation_set.yml)",
         "",
         f"Trained on data/nlu, seeds {args.seeds}, one run on this machine (2 cores). Median over seeds; "
         "nlu_fallback (confidence below the FallbackClassifier's threshold) counts as a miss. Train times "
