@@ -66,6 +66,11 @@ YES_OR_NO = {"affirm": True, "acknowledge": True, "deny": False}
 # Words that make a long message a change of an earlier answer ("oh wait, it's the wrong model, sorry").
 _CORRECTING = re.compile(r"\b(?:actually|instead|change|wait|sorry|correction|i mean|rather|make it|reason is)\b",
                          re.IGNORECASE)
+# A short go-ahead at a confirmation, whatever NLU made of it.
+_GO_AHEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|yes|yep|yeah|sure|pls|please|then)\W+)*(?:submit|send|open|confirm|proceed|"
+                       r"go ahead|do it|go for it|file|create|apply)\b"
+                       r"(?:\W+(?:it|that|this|them|now|please|pls|the (?:dispute|case|request|return|message)))*\W*$",
+                       re.IGNORECASE)
 # A request that points back at what Alex just talked about ("cancel it", "that order", "the same one").
 _POINTS_BACK = re.compile(r"\b(?:it|this|that|same|this one|that one|the order)\b", re.IGNORECASE)
 
@@ -303,7 +308,11 @@ class FlowForm:
         kind = self.slot_kinds.get(requested or "")
         corrections = self._corrections(requested, turn, current, kind)
         if corrections and kind in (SlotKind.TEXT, SlotKind.PROOF):
-            return corrections  # "actually a resend instead" while Alex waits for free text is a correction
+            # "actually a resend instead" while Alex waits for free text is a correction; files sent with it
+            # still answer the question
+            if kind is SlotKind.PROOF and (turn.attachments or turn.urls):
+                return {requested: self._proof_items(turn, with_prose=False), **corrections}
+            return corrections
 
         if kind in (SlotKind.NUMBER, SlotKind.NUMBERS):
             if turn.raw_numbers and not on_the_side:
@@ -321,6 +330,8 @@ class FlowForm:
         elif kind is SlotKind.CONFIRM:
             if turn.intent in YES_OR_NO:
                 found[requested] = YES_OR_NO[turn.intent]
+            elif _GO_AHEAD.match(turn.text):  # "submit it", "ok send": a yes in the words of the question
+                found[requested] = True
         elif kind is SlotKind.EMAIL:
             if turn.emails:
                 found[requested] = turn.emails[0]

@@ -151,7 +151,8 @@ def main() -> int:
     }
     shipped = result["shipped"]
     print(f"{args.set}: {len(gold)} messages, {result['intents']} intents; intent accuracy "
-          f"{shipped['intent_accuracy']:.3f} at threshold {threshold} (sent to fallback {shipped['sent_to_fallback']:.1%})")
+          f"{shipped['intent_accuracy']:.3f} at threshold {threshold} "
+          f"(sent to fallback {shipped['sent_to_fallback']:.1%})")
     print(f"numbers: precision {result['numbers']['precision']:.4f}, recall {result['numbers']['recall']:.4f} "
           f"({result['numbers']['numbers_annotated']} annotated); median parse {result['median_parse_ms']} ms")
     print("weakest:", shipped["weakest_intents"])

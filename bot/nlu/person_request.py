@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 PERSON_INTENT = "request_human_agent"
+OTHERS_SHARE = 0.05  # what the other intents keep of the probability once a person is asked for
 _PERSON = (r"(?:person|human|agent|some\s?one|some\s?body|staff|representative|rep|operator|manager|supervisor"
            r"|people|support(?:\s+team)?|customer\s+(?:service|support)|team)")
 _ASKS_FOR_A_PERSON = re.compile(
@@ -63,8 +64,14 @@ class PersonRequestOverride(GraphComponent):
             intent = message.get(INTENT) or {}
             if intent.get(INTENT_NAME_KEY) == PERSON_INTENT or not asks_for_a_person(message.get(TEXT) or ""):
                 continue
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != PERSON_INTENT]
-            chosen = {INTENT_NAME_KEY: PERSON_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            # The rest keep their order with what is left of the probability, so the fallback's ambiguity check
+            # (top two too close) does not undo the choice.
+            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != PERSON_INTENT]
+            total = sum(float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in others) or 1.0
+            share = OTHERS_SHARE / total
+            ranking = [{**r, PREDICTED_CONFIDENCE_KEY: share * float(r.get(PREDICTED_CONFIDENCE_KEY) or 0)}
+                       for r in others]
+            chosen = {INTENT_NAME_KEY: PERSON_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0 - OTHERS_SHARE}
             message.set(INTENT, chosen, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
         return messages
