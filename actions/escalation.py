@@ -15,6 +15,7 @@ so the seller is told, in the words of domain.yml, who joined and that Alex is b
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar, Text
 
 from rasa_sdk import Action, Tracker
@@ -23,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendUnavailable, NotFound, Rejected
+from actions.conversation import Turn
 from actions.forms import offer, stop_form_events
 from actions.handoff import forget_flows
 from actions.tickets import add_to_waiting_ticket, open_ticket, session_events, ticket_waiting
@@ -91,8 +93,9 @@ class ActionHandoff(Escalation, Action):
 
 
 class ActionNotUnderstood(Escalation, Action):
-    """Alex did not understand: ask the seller to rephrase; the second time in a row, get a person. While a
-    ticket waits for a person, the message is for them: it reached the ticket, and the seller is told so."""
+    """Alex did not understand: offer the likeliest requests (or ask to rephrase); the second time in a row, get a
+    person. While a ticket waits for a person, the message is for them: it reached the ticket, and the seller is
+    told so."""
 
     def name(self) -> Text:
         return NOT_UNDERSTOOD
@@ -103,10 +106,32 @@ class ActionNotUnderstood(Escalation, Action):
         if ticket_waiting(tracker):  # the team will read it: no rephrasing, no second ticket
             return await add_to_waiting_ticket(self.backend, dispatcher, tracker)
         if consecutive_misses(tracker) < MISSES_BEFORE_A_PERSON:
-            dispatcher.utter_message(response="utter_default")
+            buttons = likeliest_requests(tracker, domain)
+            if buttons:
+                dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+            else:
+                dispatcher.utter_message(response="utter_default")
             return []
         dispatcher.utter_message(response="utter_not_understood_twice")
         return await self.escalate(dispatcher, tracker, "not_understood")
+
+
+CLARIFY_OPTIONS = 3  # WhatsApp's reply buttons; and more than three likely meanings is no clarification
+CLARIFY_MIN_CONFIDENCE = 0.08
+
+
+def likeliest_requests(tracker: Tracker, domain: DomainDict) -> list[dict[str, str]]:
+    """Buttons for the requests the seller most likely meant (from NLU's ranking of the message), each carrying the
+    message's number, for Alex to offer instead of "say it another way"."""
+    message = tracker.latest_message or {}
+    titles = ((((domain or {}).get("responses") or {}).get("utter_labels") or [{}])[0].get("custom") or {}).get(
+        "request") or {}
+    ranked = [r for r in message.get("intent_ranking") or []
+              if r.get("name") in titles and float(r.get("confidence") or 0) >= CLARIFY_MIN_CONFIDENCE]
+    numbers = Turn.of(tracker).numbers()[0]
+    entities = json.dumps({"order_number": numbers[0]}, separators=(",", ":")) if numbers else ""
+    return [{"title": str(titles[r["name"]])[:20], "payload": f"/{r['name']}{entities}"}
+            for r in ranked[:CLARIFY_OPTIONS]]
 
 
 class CaseForAPerson(Escalation):
