@@ -28,6 +28,7 @@ from typing import Any
 import requests
 import yaml
 
+from bench.provenance import measured_on
 from bot.identity import mint_seller_token
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import Stack
@@ -466,6 +467,7 @@ def main() -> int:
     summary = summarise(outcomes, args.split)
     print_report(summary, outcomes, args.verbose)
     if args.record:
+        summary["measured"] = measured_on()
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"conversations_{args.split}.json").write_text(json.dumps(summary, indent=2) + "\n")
     return 0

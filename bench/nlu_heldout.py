@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
+from bench.provenance import measured_on
 from bot.order_numbers import MalformedNumber, canonical
 from bot.settings import PROJECT_ROOT
 from bot.training import ensure_model
@@ -169,6 +170,7 @@ def main() -> int:
         print(f"threshold {other['threshold']}: accuracy {other['intent_accuracy']:.3f}, "
               f"fallback {other['sent_to_fallback']:.1%}")
     if args.record:
+        result["measured"] = measured_on()
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"nlu_heldout_{args.set}.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.escalation import ActionHandoff
+from actions.escalation import ActionHandoff, ActionNotUnderstood
 from actions.handoff import (
     ActionAcceptOffer,
     ActionAnswerOutsideAFlow,
@@ -190,3 +190,19 @@ def test_one_bad_answer_then_a_good_one_keeps_the_form_going(chat: Conversation,
     chat.says("CJ12", "inform_order_number", {"order_number": "CJ12"}).fill(ValidateCancelOrderForm())
     chat.says(number, "inform_order_number", {"order_number": number}).fill(ValidateCancelOrderForm())
     assert chat.asking == "cancel_confirmed" and not chat.slots.get("flow_failures")
+
+
+def test_a_message_not_understood_gets_the_likeliest_requests_as_buttons_with_its_number(chat: Conversation) -> None:
+    chat.session = "clarify"
+    chat.says("CJ2410180012349 ???", "nlu_fallback", {"order_number": "CJ2410180012349"})
+    chat.message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.3}, {"name": "check_refund_status", "confidence": 0.3},
+        {"name": "check_order_status", "confidence": 0.25}, {"name": "greet", "confidence": 0.12},
+        {"name": "request_open_dispute", "confidence": 0.09}, {"name": "ask_refund_types", "confidence": 0.05},
+    ]
+    messages, _ = chat.run(ActionNotUnderstood())
+    assert responses(messages) == ["utter_clarify"]
+    number = '{"order_number":"CJ2410180012349"}'
+    assert [(b["title"], b["payload"]) for b in messages[0]["buttons"]] == [
+        ("Refund status", f"/check_refund_status{number}"), ("Where's my order?", f"/check_order_status{number}"),
+        ("Open a dispute", f"/request_open_dispute{number}")]
