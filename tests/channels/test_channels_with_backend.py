@@ -115,7 +115,10 @@ def test_a_photo_from_a_linked_number_is_stored_as_that_sellers_evidence(
     )
     [attachment] = latest
     assert attachment["content_type"] == "image/png"
-    assert tracker(settings, f"wa:{number}")["latest_message"]["text"] == "broken"
+    # The seller's own message carries the caption (Alex may act on it after: "broken" starts a dispute).
+    sent = [e for e in tracker(settings, f"wa:{number}")["events"]
+            if e.get("event") == "user" and (e.get("metadata") or {}).get("attachments")]
+    assert sent[0]["text"] == "broken"
     stored = _backend(settings, "GET", f"/v1/sellers/S1002/evidence/{attachment['evidence_id']}", settings.backend_key)
     assert stored.status_code == 200 and stored.json()["sha256"]
     foreign = _backend(settings, "GET", f"/v1/sellers/S1001/evidence/{attachment['evidence_id']}", settings.backend_key)

@@ -159,11 +159,11 @@ def test_ineligible_orders_get_their_own_reply_and_the_flow_ends(chat: Conversat
     assert messages == []
 
 
-def test_an_order_already_in_dispute_names_the_open_dispute(chat: Conversation) -> None:
+def test_an_order_already_in_dispute_names_the_open_dispute_and_where_it_stands(chat: Conversation) -> None:
     messages, _ = chat.says("dispute CJ2411050010072", "request_open_dispute",
                             {"order_number": "CJ2411050010072"}).run(FORM())
-    assert responses(messages) == ["utter_dispute_already_open"]
-    assert messages[0]["dispute_number"] == "SH2411060072"
+    assert responses(messages) == ["utter_dispute_already_open", "utter_dispute_status_open"]
+    assert messages[0]["dispute_number"] == messages[1]["dispute_number"] == "SH2411060072"
 
 
 def test_unknown_and_another_sellers_orders_get_the_same_answer(chat: Conversation) -> None:
