@@ -34,7 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendClient, BackendUnavailable, Dispute, NotFound, Order, Rejected
 from actions.conversation import FLOW_INTENTS, LastAnswer, Turn, is_dispute_number, is_order_number
 from actions.seller import verified_seller
-from actions.tickets import open_ticket
+from actions.tickets import open_ticket, refresh_waiting_ticket, ticket_waiting
 from bot.order_numbers import MalformedNumber, canonical
 
 STOP_REASON = "flow_stop_reason"
@@ -170,6 +170,8 @@ class FlowForm:
             candidates = {}
         elif activating:
             candidates = self._start(tracker, domain, turn, current, updates)
+            if ticket_waiting(tracker):  # the person who picks the ticket up sees what the seller asks now
+                await refresh_waiting_ticket(self.backend, tracker)
         elif self._resuming_after_interruption(tracker):
             candidates = {}
         else:
@@ -290,6 +292,9 @@ class FlowForm:
 
     def _wants_to_leave(self, turn: Turn, requested: str | None) -> bool:
         if turn.attachments:  # a seller sending files is answering, whatever their caption reads like
+            return False
+        entity = self.choice_entities.get(requested or "")
+        if entity and turn.entity(entity):  # "ok whatever, refund then" answers the question it seems to drop
             return False
         if turn.intent in ("stop", "goodbye"):
             return True

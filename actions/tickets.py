@@ -46,6 +46,12 @@ async def add_to_waiting_ticket(backend: BackendClient, dispatcher: CollectingDi
                              announce="utter_added_to_ticket")
 
 
+async def refresh_waiting_ticket(backend: BackendClient, tracker: Tracker) -> None:
+    """Bring a waiting ticket's numbers and summary up to date without a word to the seller (Alex is answering
+    the message itself); a failure changes nothing the seller sees."""
+    await add_to_waiting_ticket(backend, CollectingDispatcher(), tracker)
+
+
 async def open_ticket(
     backend: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
     priority: str | None = None, announce: str | None = None,
@@ -170,7 +176,7 @@ def summary_for_agents(tracker: Tracker, reason: str) -> str:
     wants = list(dict.fromkeys(
         _WANTS[i] for i in ((e.get("parse_data") or {}).get("intent", {}).get("name") for e in reversed(user_events))
         if i in _WANTS and i != "request_human_agent"))
-    said = [excerpt(e.get("text") or "", 160) for e in user_events
+    said = [excerpt(e.get("text") or "", 300) for e in user_events
             if (e.get("text") or "") and not str(e.get("text")).startswith("/")][-4:]
     done = list(dict.fromkeys(
         e.get("name") for e in session_events(tracker)
