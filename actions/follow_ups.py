@@ -102,7 +102,6 @@ WHAT_NOW = {
 # An "ok" that puts an offer off rather than taking it.
 _NOT_NOW = re.compile(r"\b(?:wait|first|later|think|check|talk|ask|hold|tomorrow|myself|not now|no need)\b",
                       re.IGNORECASE)
-FOLLOW_UP_INTENTS = frozenset({"ask_why", "ask_what_now", "retry", "acknowledge"})
 
 
 class ActionFollowUp(Action):
