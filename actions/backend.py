@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,6 +277,8 @@ class BackendClient:
             headers["Idempotency-Key"] = idempotency_key
         attempts = 2 if idempotency_key is not None else 1  # a keyed write is safe to send again
         for attempt in range(attempts):
+            # Past this moment we report the backend down, so it must not act on the request any more.
+            headers["X-Request-Deadline"] = f"{time.time() + self.timeout:.3f}"
             try:
                 reply = requests.request(
                     method, self.base_url + path, json=body, params=params, headers=headers, timeout=self.timeout

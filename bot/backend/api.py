@@ -314,6 +314,16 @@ def _canonical_query(request: Request) -> str:
     return "&".join(f"{k}={v}" for k, vs in sorted(request.args.items()) for v in vs)
 
 
+DEADLINE_HEADER = "X-Request-Deadline"  # epoch seconds after which the caller no longer waits for the answer
+
+
+def _past_its_deadline(request: Request) -> bool:
+    try:
+        return time.time() > float(request.headers.get(DEADLINE_HEADER, "inf"))
+    except ValueError:
+        return False  # an unreadable deadline is no deadline
+
+
 def create_app(database: Database, keys: ServiceKeys, config: AppConfig, name: str = "alex_backend") -> Sanic:
     """Build the API over a database."""
     app = Sanic(name, configure_logging=False)
@@ -331,6 +341,10 @@ def create_app(database: Database, keys: ServiceKeys, config: AppConfig, name: s
         if role is None:
             return error(401, "unauthenticated", "A valid key is required.")
         request.ctx.role = role
+        if _past_its_deadline(request):
+            # The caller gave up waiting (a backend that hung, then resumed): doing it now would change what the
+            # seller was told had not happened.
+            return error(503, "deadline_passed", "The caller stopped waiting for this request; it was not done.")
         return None
 
     @app.get("/v1/health")

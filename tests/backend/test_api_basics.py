@@ -3,6 +3,8 @@ shape, pagination, size limits, and the served OpenAPI document."""
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 from tests.backend.client import Backend
@@ -133,3 +135,16 @@ def test_the_dispute_list_keeps_active_or_ended_disputes_combined_with_status_an
     assert numbers("active=true&status=cancelled") == []
     assert numbers(f"active=false&status=cancelled&order_number={first}") == [cancelled]
     assert backend.get(f"/v1/sellers/{seller}/disputes?active=maybe").status_code == 422
+
+
+def test_a_write_that_arrives_after_its_callers_deadline_is_refused_and_changes_nothing(backend: Backend) -> None:
+    """A backend that hung and resumed must not carry out what the bot already told the seller had failed."""
+    seller = backend.new_seller()
+    number = backend.new_order(seller)["number"]
+    late = backend.post(f"/v1/sellers/{seller}/orders/{number}/cancel", check=False,
+                        headers={"X-Request-Deadline": f"{time.time() - 1:.3f}"})
+    assert late.status_code == 503 and late.json()["error"]["code"] == "deadline_passed"
+    assert backend.get(f"/v1/sellers/{seller}/orders/{number}").json()["status"] == "unpaid"
+    in_time = backend.post(f"/v1/sellers/{seller}/orders/{number}/cancel",
+                           headers={"X-Request-Deadline": f"{time.time() + 30:.3f}"})
+    assert in_time.status_code == 200 and in_time.json()["status"] == "cancelled"
