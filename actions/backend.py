@@ -278,7 +278,7 @@ class BackendClient:
         attempts = 2 if idempotency_key is not None else 1  # a keyed write is safe to send again
         for attempt in range(attempts):
             # Past this moment we report the backend down, so it must not act on the request any more.
-            headers["X-Request-Deadline"] = f"{time.time() + self.timeout:.3f}"
+            headers["X-Request-Deadline"] = f"{time.time() + sum(self.timeout):.3f}"  # connect + read
             try:
                 reply = requests.request(
                     method, self.base_url + path, json=body, params=params, headers=headers, timeout=self.timeout
