@@ -47,6 +47,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -77,6 +78,12 @@ STOCK_VARIANTS = {
     "diet-40": "WhitespaceTokenizer, CountVectorsFeaturizer word + char_wb 1-4, DIETClassifier without transformer "
                "layers, 40 epochs (shared/data/README.md's cheaper setting)",
 }
+# Why the default run can't be diet-100 here: on this machine (2 cores, shared) DIET with its default two transformer
+# layers took 95 s for 1 epoch and 300 s for 3 on BANKING77's train.csv, so 100 epochs is about 2.7 hours for each
+# of the five trainings.
+DIET_100_COST = "DIET with its two default transformer layers took about 100 s an epoch on BANKING77 here " \
+                "(1 epoch 95 s, 3 epochs 300 s): 100 epochs would take about 2.7 hours per training, so the stock " \
+                "pipeline is the cheaper setting shared/data/README.md documents."
 # Published test figures, from shared/data/README.md.
 PUBLISHED = {
     "banking77": [("BERT fine-tuned (Casanueva et al. 2020)", 93.66), ("USE+ConveRT (Casanueva et al. 2020)", 93.36),
@@ -358,13 +365,20 @@ def bench_clinc150(pipeline: Pipeline, fallback: Fallback, work: Path, step: int
 # ------------------------------------------------------------------------------------------------- the report
 
 
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
 def machine() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    """Where and on what the figures were measured."""
     import rasa
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE")
-                                                                      * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "python": platform.python_version(), "rasa": rasa.__version__, "system": platform.platform()}
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(memory, 1), "python": platform.python_version(),
+            "rasa": rasa.__version__, "system": platform.platform(), "commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_nlu_changes": bool(git("status", "--porcelain", "--", "bot/nlu", "config.yml"))}
 
 
 def pct(value: float) -> str:
@@ -383,7 +397,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"load average {report['load_average']['start']:.1f} at the start, {report['load_average']['end']:.1f} at "
         f"the end: other work shared the machine). Rasa {report['machine']['rasa']}, Python "
         f"{report['machine']['python']}. Pipelines: " + "; ".join(
-            f"**{name}**: {p['description']}" for name, p in report["pipelines"].items()) + ".",
+            f"**{name}**: {p['description']}" for name, p in report["pipelines"].items()) + "."
+        + (f" {DIET_100_COST}" if report["stock"] == "diet-40" else ""),
         "",
         f"Accuracy \"with fallback\" counts a message the FallbackClassifier ({shipped}, as config.yml ships) sends "
         "to fallback as wrong; the stock pipeline gets the same rule on its confidences. Parse times are the "
@@ -481,7 +496,8 @@ def main() -> None:
     fallback = shipped_fallback(ours)
     pipelines = [Pipeline("ours (config.yml)", ours, has_fallback=True),
                  Pipeline(f"stock Rasa ({args.stock})", stock_config(args.stock), has_fallback=False)]
-    report: dict[str, Any] = {"shipped_fallback": fallback.__dict__, "pipelines": {}, "limit": args.limit}
+    report: dict[str, Any] = {"shipped_fallback": fallback.__dict__, "pipelines": {}, "limit": args.limit,
+                              "stock": args.stock}
     with tempfile.TemporaryDirectory(prefix="public-intents-") as tmp:
         for index, pipeline in enumerate(pipelines):
             work = Path(tmp) / str(index)
