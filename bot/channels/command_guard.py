@@ -8,6 +8,7 @@ as ordinary words. Every channel passes its text through here.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Iterable
 
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -18,14 +19,25 @@ if TYPE_CHECKING:  # importing Rasa's Agent loads TensorFlow, which the console 
 COMMAND_PREFIX = "/"
 
 
+def _invisible(character: str) -> bool:
+    """Whitespace, control, format and separator characters of any script: nothing a reader sees."""
+    return character.isspace() or unicodedata.category(character)[0] in "CZ"
+
+
 def disarm(text: str, offered_payloads: Iterable[str]) -> str:
-    """Return the text to hand to Rasa: an offered payload unchanged, any other command as plain words."""
+    """Return the text to hand to Rasa: an offered payload unchanged, any other command as plain words.
+
+    The whole run of slashes and invisible characters the message starts with goes, not just the first slash:
+    "/\t/restart" or "\x1f/restart" must not become "/restart" once something downstream trims the rest."""
     stripped = text.strip()
-    if not stripped.startswith(COMMAND_PREFIX):
-        return text
     if stripped in set(offered_payloads):
         return stripped
-    return stripped.lstrip(COMMAND_PREFIX + " ").strip()
+    start = 0
+    while start < len(text) and (text[start] == COMMAND_PREFIX or _invisible(text[start])):
+        start += 1
+    if COMMAND_PREFIX not in text[:start]:
+        return text
+    return text[start:].strip()
 
 
 async def offered_payloads(agent: Agent, sender_id: str) -> list[str]:

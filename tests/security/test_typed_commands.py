@@ -33,7 +33,6 @@ def _reaches_rasa_as_a_command(text: str) -> bool:
     return rest.startswith("/")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11, hole 1: the guard strips only the first slash and spaces")
 def test_a_command_wrapped_in_invisible_characters_reaches_rasa_as_words() -> None:
     slipped = [typed for command, noise, shape in itertools.product(COMMANDS, NOISE, SHAPES)
                if _reaches_rasa_as_a_command(disarm(typed := shape.format(n=noise, c=command), offered_payloads=[]))]
