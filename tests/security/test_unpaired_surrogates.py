@@ -1,0 +1,19 @@
+"""A lone surrogate (half of a UTF-16 pair, e.g. "\\ud800", which JSON can carry) is no text: every channel's
+shared check refuses it with a clear answer instead of failing later with a 500."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.channels.verified import Refused, checked_text
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: a lone surrogate gives a 500 on the seller chat")
+@pytest.mark.parametrize("text", ["\ud800", "where is my order \udfff", "\ud83d refund"])
+def test_a_message_with_a_lone_surrogate_is_refused_with_a_clear_answer(text: str) -> None:
+    with pytest.raises(Refused) as refused:
+        asyncio.run(checked_text(None, "web:main:S1001", text, 2000))  # type: ignore[arg-type]
+    assert refused.value.status == 400 and refused.value.code == "bad_message"
+    assert "characters" in refused.value.message
