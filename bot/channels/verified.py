@@ -19,6 +19,7 @@ from bot.identity import bind_conversation
 if TYPE_CHECKING:  # importing Rasa's Agent loads TensorFlow, which the console does not need
     from rasa.core.agent import Agent
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 # The text a channel sends for a message that carries only attachments (PLAN.md: intent `share_evidence`).
@@ -59,6 +60,8 @@ async def checked_text(
     """
     if not isinstance(text, str):
         raise Refused(400, "bad_message", "'message' must be a string.")
+    if _LONE_SURROGATE.search(text):  # JSON can carry half a UTF-16 pair; it is no character and can't be stored
+        raise Refused(400, "bad_message", "The message has characters that can't be read; please type it again.")
     if len(text) > max_chars:
         raise Refused(413, "message_too_long", f"Messages are limited to {max_chars} characters; please shorten it.")
     text = disarm(text, await offered_payloads(agent, sender_id)) if text.strip() else ""

@@ -10,10 +10,16 @@ import pytest
 from bot.channels.verified import Refused, checked_text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a lone surrogate gives a 500 on the seller chat")
 @pytest.mark.parametrize("text", ["\ud800", "where is my order \udfff", "\ud83d refund"])
 def test_a_message_with_a_lone_surrogate_is_refused_with_a_clear_answer(text: str) -> None:
     with pytest.raises(Refused) as refused:
         asyncio.run(checked_text(None, "web:main:S1001", text, 2000))  # type: ignore[arg-type]
     assert refused.value.status == 400 and refused.value.code == "bad_message"
     assert "characters" in refused.value.message
+
+
+def test_the_seller_chat_answers_a_lone_surrogate_with_400_not_500(stack) -> None:
+    from tests.e2e.conversation import seller
+
+    reply = seller(stack[1]).send("where is my refund \ud800")
+    assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_message"
