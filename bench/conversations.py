@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import re
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 import requests
 import yaml
 
-from bench.provenance import measured_on
+from bench.provenance import record
 from bot.identity import mint_seller_token
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import Stack
@@ -38,7 +37,6 @@ from tests.conftest import make_settings
 from tests.platform import TINY_PNG, Platform
 
 CASES = PROJECT_ROOT / "bench" / "conversations" / "cases"
-RESULTS = PROJECT_ROOT / "bench" / "results"
 MAX_TURNS = 25
 PATTERNS = {
     0: "everyday requests",
@@ -467,9 +465,7 @@ def main() -> int:
     summary = summarise(outcomes, args.split)
     print_report(summary, outcomes, args.verbose)
     if args.record:
-        summary["measured"] = measured_on()
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"conversations_{args.split}.json").write_text(json.dumps(summary, indent=2) + "\n")
+        record(f"conversations_{args.split}", summary)
     return 0
 
 

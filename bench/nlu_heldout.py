@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bench.provenance import measured_on
+from bench.provenance import record
 from bot.order_numbers import MalformedNumber, canonical
 from bot.settings import PROJECT_ROOT
 from bot.training import ensure_model
@@ -34,7 +33,6 @@ SETS = {
     "validation": PROJECT_ROOT / "bench" / "nlu" / "validation_set.yml",
     "test": PROJECT_ROOT / "tests" / "nlu" / "test_set.yml",
 }
-RESULTS = PROJECT_ROOT / "bench" / "results"
 DECLINING = {"out_of_scope", "nlu_fallback"}
 
 
@@ -170,9 +168,7 @@ def main() -> int:
         print(f"threshold {other['threshold']}: accuracy {other['intent_accuracy']:.3f}, "
               f"fallback {other['sent_to_fallback']:.1%}")
     if args.record:
-        result["measured"] = measured_on()
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"nlu_heldout_{args.set}.json").write_text(json.dumps(result, indent=2) + "\n")
+        record(f"nlu_heldout_{args.set}", result)
     return 0
 
 

@@ -1,11 +1,14 @@
-"""Where and on what a benchmark figure was measured, recorded with every result file."""
+"""Where and on what a benchmark figure was measured, recorded with every result file, and the recording."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 from bot.settings import PROJECT_ROOT
 from bot.training import model_fingerprint
@@ -24,3 +27,14 @@ def measured_on() -> dict[str, object]:
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "python": platform.python_version(),
     }
+
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+
+
+def record(name: str, result: dict[str, Any]) -> Path:
+    """Write a result as bench/results/<name>.json, with where it was measured."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({**result, "measured": measured_on()}, indent=2) + "\n")
+    return path
