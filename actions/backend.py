@@ -277,8 +277,10 @@ class BackendClient:
             headers["Idempotency-Key"] = idempotency_key
         attempts = 2 if idempotency_key is not None else 1  # a keyed write is safe to send again
         for attempt in range(attempts):
-            # Past this moment we report the backend down, so it must not act on the request any more.
-            headers["X-Request-Deadline"] = f"{time.time() + sum(self.timeout):.3f}"  # connect + read
+            # When this attempt's read timeout runs out we stop waiting for it (and after the last attempt report
+            # the backend down), so from then on the backend must not act on it: a hung backend that resumes would
+            # otherwise carry out what the seller was told had failed.
+            headers["X-Request-Deadline"] = f"{time.time() + self.timeout[1]:.3f}"
             try:
                 reply = requests.request(
                     method, self.base_url + path, json=body, params=params, headers=headers, timeout=self.timeout
