@@ -67,6 +67,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._intents, self._coef, self._intercept = intents, coef, intercept
+        # What a parse multiplies by, laid out for it: scipy copies a transposed (Fortran-order) matrix on every
+        # sparse product, 12 ms a parse for 151 intents x 35,000 features (CLINC150), ~0.03 ms without the copy.
+        self._weights = None if coef is None else np.ascontiguousarray(coef.T)
         self._dense_weight = float(config.get("dense_weight", 1.0) if dense_weight is None else dense_weight)
 
     @classmethod
@@ -83,6 +86,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             warnings.simplefilter("ignore")  # sklearn's FutureWarnings say nothing about this model
             model.fit(features, [m.get(INTENT) for m in examples])
         self._intents, self._coef, self._intercept = model.classes_, model.coef_, model.intercept_
+        self._weights = np.ascontiguousarray(self._coef.T)
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / _WEIGHTS_FILE, intents=self._intents.astype(str), coef=self._coef,
                      intercept=self._intercept, dense_weight=np.float64(self._dense_weight))
@@ -107,7 +111,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
                 continue
-            scores = np.asarray(sentence_vector(message, self._dense_weight) @ self._coef.T).ravel() + self._intercept
+            scores = np.asarray(sentence_vector(message, self._dense_weight) @ self._weights).ravel() + self._intercept
             probabilities = np.exp(scores - scores.max())
             probabilities /= probabilities.sum()
             ranking = [{"name": str(self._intents[i]), "confidence": float(probabilities[i])}
