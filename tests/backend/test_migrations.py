@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.backend import migrations
 from bot.backend.__main__ import prepare
@@ -72,7 +73,8 @@ def test_an_issue2_database_is_stamped_upgraded_and_its_data_converted(empty_dat
     _load_issue2_database(empty_database)
     assert migrations.upgrade(empty_database.engine) == "stamped-and-upgraded"
     with empty_database.engine.connect() as connection:
-        assert migrations.current_revision(connection) == "0002"
+        assert migrations.current_revision(connection) == ScriptDirectory.from_config(
+            migrations.config(connection)).get_current_head()
         rows = connection.execute(sa.text(
             "SELECT o.number, o.kind, o.status, o.processing, l.unit_price_cents FROM orders o "
             "JOIN order_lines l ON l.order_id = o.id ORDER BY o.number")).all()

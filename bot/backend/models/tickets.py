@@ -179,6 +179,7 @@ class TicketMessage(Base):
     body = Column(Text, nullable=False)
     internal = Column(Boolean(create_constraint=False), nullable=False, default=False)
     delivery_state = Column(db_enum(DeliveryState), nullable=False)
+    delivery_attempt_at = Column(DateTime)  # the attempt under way that alone may deliver the reply (None: none)
     external_id = Column(String(128))  # the channel's message id: a redelivered message is recorded once
     evidence_ids = Column(JSON, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
