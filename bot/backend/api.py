@@ -197,7 +197,9 @@ class Api:
             data = await _read_all(request, MAX_UPLOAD + 64 * 1024)
             try:
                 boundary = content_type.split("boundary=", 1)[1].split(";")[0].strip().strip('"')
-                _, files = parse_multipart_form(data, ("--" + boundary).encode())
+                # Sanic's parser wants the boundary without its leading dashes (with them it cut two bytes off
+                # the end of every file)
+                _, files = parse_multipart_form(data, boundary.encode())
             except Exception as failure:  # noqa: BLE001 - a third-party parser on hostile input: any failure is 400
                 raise ApiError(400, "malformed_multipart", "The multipart body can't be read.") from failure
             part = files.get("file") if files else None

@@ -1,6 +1,7 @@
-"""Evidence files on disk: type checked by magic bytes against an allow-list, size limited per type, stored
-content-addressed (the SHA-256 is the file name), so a retried upload or a rolled-back transaction leaves no
-second copy and no name a caller chose ever reaches the file system."""
+"""Evidence files on disk: type checked by magic bytes against an allow-list, size limited per type, made safe
+to open (images written anew from their pixels, PDFs with active content refused), stored content-addressed (the
+SHA-256 of what is kept is the file name), so a retried upload or a rolled-back transaction leaves no second copy
+and no name a caller chose ever reaches the file system."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import AsyncIterator, BinaryIO
 
 from bot.backend.errors import ApiError
+from bot.backend.evidence_images import reencode
+from bot.backend.evidence_pdf import check_pdf
 
 MB = 1024 * 1024
 # content type -> largest accepted file
@@ -119,7 +122,8 @@ class EvidenceStore:
                 if content_type is None:
                     content_type, limit = _checked_type(head, declared_type)
                 await asyncio.to_thread(_hash_and_write, digest, out, batch)
-            return Upload(path, content_type, size, digest.hexdigest(), filename)
+            return await asyncio.to_thread(self._made_safe, Upload(path, content_type, size, digest.hexdigest(),
+                                                                   filename))
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -134,7 +138,32 @@ class EvidenceStore:
         handle, name = tempfile.mkstemp(dir=self.spool)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        return Upload(Path(name), content_type, len(data), hashlib.sha256(data).hexdigest(), filename)
+        try:
+            return self._made_safe(Upload(Path(name), content_type, len(data), hashlib.sha256(data).hexdigest(),
+                                          filename))
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+
+    def _made_safe(self, upload: Upload) -> Upload:
+        """The upload as it will be kept: an image written anew (a new spool file, the received one removed), a
+        PDF checked for active content, a video as it came. Blocking: call it off the loop."""
+        if upload.content_type == "application/pdf":
+            check_pdf(upload.spool_path.read_bytes())
+            return upload
+        if not upload.content_type.startswith("image/"):
+            return upload
+        handle, name = tempfile.mkstemp(dir=self.spool)
+        os.close(handle)
+        clean = Path(name)
+        try:
+            reencode(upload.spool_path, upload.content_type, clean)
+            data = clean.read_bytes()
+        except BaseException:
+            clean.unlink(missing_ok=True)
+            raise
+        upload.spool_path.unlink(missing_ok=True)
+        return Upload(clean, upload.content_type, len(data), hashlib.sha256(data).hexdigest(), upload.filename)
 
 
 async def _discard(chunks: AsyncIterator[bytes], budget: int) -> None:

@@ -21,10 +21,9 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from tests.backend.client import Backend
+from tests.images import JPEG, PNG
 
 NO_BODY = object()
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
-JPEG = b"\xff\xd8\xff\xe0" + bytes(40)
 PDF = b"%PDF-1.7\n" + bytes(40)
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(40)
 # (content, declared Content-Type, expected status and code, stored content type)

@@ -1,15 +1,16 @@
-"""Evidence uploads: type by magic bytes against an allow-list, size limits per type, content-addressed storage,
-one seller's files invisible to another."""
+"""Evidence uploads: type by magic bytes against an allow-list, size limits per type, images kept as clean
+pixels, PDFs without active content, content-addressed storage, one seller's files invisible to another."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+
+from PIL import Image
 
 from bot.backend.evidence_store import SIZE_LIMITS
 from tests.backend.client import Backend
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(200)
+from tests.images import JPEG, PNG
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(500)
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 20
 
@@ -88,6 +89,7 @@ def test_multipart_uploads_work_too(backend: Backend) -> None:
                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert reply.status_code == 201, reply.text
     assert (reply.json()["filename"], reply.json()["content_type"]) == ("box.jpg", "image/jpeg")
+    assert reply.json()["sha256"] == hashlib.sha256(JPEG).hexdigest()  # every byte arrived (JPEG is a fixed point)
 
 
 def test_another_sellers_evidence_answers_like_unknown_evidence(backend: Backend) -> None:
@@ -157,3 +159,52 @@ def test_setting_a_purpose_is_idempotent_and_another_sellers_evidence_answers_li
     assert backend.get(path).json()["purpose"] == "parcel_media"
     bad = backend.patch(path, {"purpose": "anything"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_failed"
+
+
+def stored_image(backend: Backend, reply) -> Image.Image:  # type: ignore[no-untyped-def]
+    assert reply.status_code == 201, reply.text
+    content = backend.get(f"/v1/sellers/S1001/evidence/{reply.json()['id']}/content").content
+    assert hashlib.sha256(content).hexdigest() == reply.json()["sha256"] and len(content) == reply.json()["size"]
+    return Image.open(io.BytesIO(content))
+
+
+def test_a_photo_is_kept_upright_without_its_exif(backend: Backend) -> None:
+    """Sideways pixels tagged 'rotate 90' (EXIF orientation 6) with a GPS position: kept upright, with no EXIF."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned, show it rotated 90 degrees clockwise
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}  # GPS: where the seller lives
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(out, "JPEG", exif=exif, quality=92)
+    assert b"Exif" in out.getvalue()
+    image = stored_image(backend, upload(backend, "S1001", out.getvalue(), "image/jpeg", "photo.jpg"))
+    assert (image.format, image.size) == ("JPEG", (20, 40))
+    assert not image.getexif() and "exif" not in image.info
+
+
+def test_an_animated_gif_keeps_its_frames(backend: Backend) -> None:
+    frames = [Image.new("RGB", (10, 10), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0)
+    image = stored_image(backend, upload(backend, "S1001", out.getvalue(), "image/gif", "clip.gif"))
+    assert [image.seek(n) or image.info["duration"] for n in range(image.n_frames)] == [100, 200, 300]  # type: ignore[attr-defined, func-returns-value]
+
+
+def test_a_file_that_claims_to_be_an_image_but_does_not_decode_is_refused(backend: Backend) -> None:
+    for broken in (b"\x89PNG\r\n\x1a\n" + bytes(200), PNG[: len(PNG) // 2], JPEG[:40]):
+        reply = upload(backend, "S1001", broken, "image/png" if broken.startswith(b"\x89") else "image/jpeg")
+        assert reply.status_code == 422 and reply.json()["error"]["code"] == "image_unreadable", reply.text
+
+
+def test_a_pdf_without_active_content_is_kept_as_it_came(backend: Backend) -> None:
+    """A page to open at (LaTeX's hyperref writes `/OpenAction [page /Fit]`) runs nothing."""
+    pdf = PDF + b"2 0 obj << /Type /Catalog /OpenAction [3 0 R /Fit] >> endobj\n%%EOF\n"
+    reply = upload(backend, "S1001", pdf, "application/pdf", "invoice.pdf")
+    assert reply.status_code == 201 and reply.json()["sha256"] == hashlib.sha256(pdf).hexdigest(), reply.text
+
+
+def test_a_pdf_the_scanner_cannot_read_is_refused_not_guessed(backend: Backend) -> None:
+    """An object stream in an encoding the scanner doesn't decode could hide anything."""
+    pdf = b"%PDF-1.7\n5 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /ASCIIHexDecode /Length 6 >>\nstream\n" \
+          b"2f4a53\nendstream\nendobj\n%%EOF\n"
+    reply = upload(backend, "S1001", pdf, "application/pdf", "invoice.pdf")
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "pdf_uncheckable", reply.text

@@ -26,12 +26,9 @@ from tests.channels.whatsapp_client import (
 )
 from tests.e2e.conversation import tracker
 from tests.fakes.graph_api import FakeGraphApi
+from tests.images import PNG
 from tests.platform import Platform
 
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c636000000200"
-    "0154a24f5d0000000049454e44ae426082"
-)
 
 
 def _backend(settings: Settings, method: str, path: str, key: str, **kwargs: Any) -> requests.Response:

@@ -28,7 +28,6 @@ def upload(backend: Backend, data: bytes, content_type: str, filename: str) -> t
                                 headers={"Content-Type": content_type, "X-Filename": filename})
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: images are stored as uploaded, HTML and all")
 def test_a_gif_html_polyglot_is_stored_as_a_plain_gif_without_the_page(backend: Backend) -> None:
     seller, reply = upload(backend, hostile_files.gif_html_polyglot(), "image/gif", "parcel.gif")
     assert reply.status_code == 201, reply.text
@@ -38,7 +37,6 @@ def test_a_gif_html_polyglot_is_stored_as_a_plain_gif_without_the_page(backend: 
         assert (image.format, image.size) == ("GIF", (8, 8))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: PDFs are stored without looking inside")
 @pytest.mark.parametrize("build", [hostile_files.pdf_open_action_javascript, hostile_files.pdf_obfuscated_names,
                                    hostile_files.pdf_javascript_in_object_stream],
                          ids=["open-action", "obfuscated-names", "object-stream"])
@@ -48,7 +46,6 @@ def test_a_pdf_that_runs_javascript_is_refused(backend: Backend, build) -> None:
     assert reply.json()["error"]["code"] == "pdf_active_content"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: images are never decoded, so a bomb is stored for the reader")
 def test_an_image_bomb_is_refused_with_a_clear_answer(backend: Backend) -> None:
     _, reply = upload(backend, hostile_files.png_bomb(), "image/png", "photo.png")
     assert reply.status_code == 413, reply.text
