@@ -55,6 +55,10 @@ class Settings:
     help_page_port: int = 5058
     console_port: int = 5059
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Evidence one seller may upload per rolling period (bot/backend/evidence_quota.py).
+    evidence_quota_files: int = 200
+    evidence_quota_bytes: int = 1024 * 1024 * 1024
+    evidence_quota_hours: int = 24
     whatsapp_graph_url: str = DEFAULT_GRAPH_URL
     whatsapp_token: str = ""
     whatsapp_app_secret: str = ""
@@ -127,6 +131,9 @@ class Settings:
             # Tickets link to the conversation's transcript in the console (actions/tickets.py).
             "ALEX_CONSOLE_URL": self.console_url,
             "ALEX_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+            "ALEX_EVIDENCE_QUOTA_FILES": str(self.evidence_quota_files),
+            "ALEX_EVIDENCE_QUOTA_BYTES": str(self.evidence_quota_bytes),
+            "ALEX_EVIDENCE_QUOTA_HOURS": str(self.evidence_quota_hours),
             "ALEX_WHATSAPP_GRAPH_URL": self.whatsapp_graph_url,
             "ALEX_WHATSAPP_TOKEN": self.whatsapp_token,
             "ALEX_WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
@@ -197,6 +204,9 @@ def load_settings() -> Settings:
         help_page_port=int(os.environ.get("ALEX_HELP_PAGE_PORT", "5058")),
         console_port=int(os.environ.get("ALEX_CONSOLE_PORT", "5059")),
         max_upload_bytes=int(os.environ.get("ALEX_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024))),
+        evidence_quota_files=int(os.environ.get("ALEX_EVIDENCE_QUOTA_FILES", "200")),
+        evidence_quota_bytes=int(os.environ.get("ALEX_EVIDENCE_QUOTA_BYTES", str(1024 * 1024 * 1024))),
+        evidence_quota_hours=int(os.environ.get("ALEX_EVIDENCE_QUOTA_HOURS", "24")),
         whatsapp_graph_url=os.environ.get("ALEX_WHATSAPP_GRAPH_URL", DEFAULT_GRAPH_URL),
         whatsapp_token=secret("ALEX_WHATSAPP_TOKEN"),
         whatsapp_app_secret=secret("ALEX_WHATSAPP_APP_SECRET"),

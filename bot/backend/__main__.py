@@ -13,6 +13,7 @@ from bot.backend import migrations
 from bot.backend.api import ServiceKeys, create_app
 from bot.backend.db import Database
 from bot.backend.demo_data import DEMO_DATA_VERSION, seed
+from bot.backend.evidence_quota import EvidenceQuota
 from bot.backend.evidence_store import EvidenceStore
 from bot.backend.models import BackendMeta, Seller
 from bot.backend.operations import AppConfig
@@ -38,7 +39,8 @@ def prepare(database: Database, reseed: bool, agent_password: str, hours: Suppor
 
 def build_app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
     keys = ServiceKeys(assistant=settings.backend_key, console=settings.console_key, platform=settings.platform_key)
-    return create_app(database, keys, AppConfig(evidence=EvidenceStore(settings.evidence_dir),
+    store = EvidenceStore(settings.evidence_dir, EvidenceQuota.of(settings))
+    return create_app(database, keys, AppConfig(evidence=store,
                                                 support_hours=settings.support_calendar()))
 
 

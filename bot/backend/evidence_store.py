@@ -16,6 +16,7 @@ from typing import AsyncIterator, BinaryIO
 from bot.backend.errors import ApiError
 from bot.backend.evidence_images import reencode
 from bot.backend.evidence_pdf import check_pdf
+from bot.backend.evidence_quota import EvidenceQuota
 
 MB = 1024 * 1024
 # content type -> largest accepted file
@@ -64,8 +65,9 @@ class Upload:
 
 
 class EvidenceStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, quota: EvidenceQuota = EvidenceQuota()) -> None:
         self.root = root
+        self.quota = quota
         self.spool = root / "spool"
         self.spool.mkdir(parents=True, exist_ok=True)
 

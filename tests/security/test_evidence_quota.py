@@ -3,6 +3,7 @@ clear refusal (429 `evidence_quota_exceeded`); other sellers are unaffected."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -13,8 +14,6 @@ from bot.stack import Stack
 from tests.backend.client import Backend
 from tests.conftest import make_settings
 
-QUOTA = {"ALEX_EVIDENCE_QUOTA_FILES": "3", "ALEX_EVIDENCE_QUOTA_BYTES": str(2 * 1024 * 1024),
-         "ALEX_EVIDENCE_QUOTA_HOURS": "24"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(1024 * 1024)
 
@@ -23,12 +22,10 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(1024 * 1024)
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     """A backend of its own, with a small quota."""
     state: Path = tmp_path_factory.mktemp("quota")
-    settings = make_settings(state)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in QUOTA.items():
-            patch.setenv(name, value)
-        with Stack(settings, None, state / "logs", only=("backend",)):
-            yield Backend(settings, "sqlite", settings.backend_db_url)
+    settings = replace(make_settings(state), evidence_quota_files=3, evidence_quota_bytes=2 * 1024 * 1024,
+                       evidence_quota_hours=24)
+    with Stack(settings, None, state / "logs", only=("backend",)):
+        yield Backend(settings, "sqlite", settings.backend_db_url)
 
 
 def upload(backend: Backend, seller: str, data: bytes, content_type: str) -> requests.Response:
@@ -40,7 +37,6 @@ def refused_for_quota(reply: requests.Response) -> bool:
     return reply.status_code == 429 and reply.json()["error"]["code"] == "evidence_quota_exceeded"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: uploads have no quota")
 def test_a_seller_over_the_file_quota_is_refused_and_others_are_not(backend: Backend) -> None:
     greedy, other = backend.new_seller(), backend.new_seller()
     assert [upload(backend, greedy, PDF + b"%" + bytes([n]), "application/pdf").status_code
@@ -51,7 +47,6 @@ def test_a_seller_over_the_file_quota_is_refused_and_others_are_not(backend: Bac
     assert upload(backend, other, PDF, "application/pdf").status_code == 201
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: uploads have no quota")
 def test_a_seller_over_the_byte_quota_is_refused(backend: Backend) -> None:
     seller = backend.new_seller()
     assert upload(backend, seller, MP4, "video/mp4").status_code == 201

@@ -44,6 +44,7 @@ def find(session: Session, seller_id: str, evidence_id: str) -> Evidence:
 
 def add_file(session: Session, store: EvidenceStore, seller_id: str, upload: Upload, purpose: EvidencePurpose,
              now: datetime) -> Evidence:
+    store.quota.check(session, seller_id, upload.size, now)
     store.keep(upload)
     item = Evidence(id=new_id(), seller_id=seller_id, kind=EvidenceKind.FILE, purpose=purpose,
                     content_type=upload.content_type, size_bytes=upload.size, sha256=upload.sha256,

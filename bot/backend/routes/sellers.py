@@ -235,10 +235,12 @@ _EVIDENCE_404 = ("evidence_not_found", "evidence for this seller")
              summary="Upload a file (raw body with Content-Type and X-Filename, or multipart with a `file` part). "
                      "Type checked by magic bytes: JPEG, PNG, WebP, GIF (10 MB), PDF (10 MB), MP4, QuickTime (50 MB). "
                      "Images are kept re-encoded from their pixels (no metadata, orientation applied); PDFs with "
-                     "active content (JavaScript, automatic actions, embedded files, XFA) are refused.",
+                     "active content (JavaScript, automatic actions, embedded files, XFA) are refused. Each seller may "
+                     "upload a limited number of files and bytes per period (ALEX_EVIDENCE_QUOTA_*).",
              errors=[(404, "seller_not_found"), (413, "file_too_large"), (413, "image_too_large"),
                      (415, "unsupported_media_type"), (415, "content_type_mismatch"), (422, "empty_file"),
-                     (422, "image_unreadable"), (422, "pdf_active_content"), (422, "pdf_uncheckable")])
+                     (422, "image_unreadable"), (422, "pdf_active_content"), (422, "pdf_uncheckable"),
+                     (429, "evidence_quota_exceeded")])
 def upload_evidence(call: Call) -> Reply:
     seller = seller_of(call.session, call.params["seller_id"])
     assert call.upload is not None
