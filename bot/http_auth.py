@@ -21,6 +21,6 @@ def presents(request: Request, expected: str) -> bool:
     return credential is not None and hmac.compare_digest(credential.encode(), expected.encode())
 
 
-def error_response(status: int, code: str, message: str) -> HTTPResponse:
-    """The one error shape: a machine-readable code and a sentence for people."""
-    return response.json({"error": {"code": code, "message": message}}, status=status)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """The one error shape: a machine-readable code and a sentence for people (`headers`: e.g. Retry-After)."""
+    return response.json({"error": {"code": code, "message": message}}, status=status, headers=headers)

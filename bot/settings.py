@@ -70,6 +70,14 @@ class Settings:
     # When the support team works (bot/support_hours.py has the syntax); "" = always, SLAs in calendar hours.
     support_hours: str = ""
     support_timezone: str = "UTC"
+    # Abuse limits (README: "Abuse limits"): a sender's message budget, counted in the backend across channels and
+    # replicas; the messages one conversation may have in flight on one replica; sign-in lockouts.
+    message_limit: int = 20
+    message_window_seconds: int = 30
+    messages_in_flight: int = 8
+    sign_in_free_failures: int = 5
+    sign_in_lockout_seconds: int = 2
+    sign_in_max_lockout_seconds: int = 60
 
     def support_calendar(self) -> SupportHours:
         return SupportHours(self.support_hours, self.support_timezone)
@@ -144,6 +152,12 @@ class Settings:
             "ALEX_SOCKETIO_REDIS_URL": self.socketio_redis_url,
             "ALEX_SUPPORT_HOURS": self.support_hours,
             "ALEX_SUPPORT_TIMEZONE": self.support_timezone,
+            "ALEX_MESSAGE_LIMIT": str(self.message_limit),
+            "ALEX_MESSAGE_WINDOW_SECONDS": str(self.message_window_seconds),
+            "ALEX_MESSAGES_IN_FLIGHT": str(self.messages_in_flight),
+            "ALEX_SIGN_IN_FREE_FAILURES": str(self.sign_in_free_failures),
+            "ALEX_SIGN_IN_LOCKOUT_SECONDS": str(self.sign_in_lockout_seconds),
+            "ALEX_SIGN_IN_MAX_LOCKOUT_SECONDS": str(self.sign_in_max_lockout_seconds),
             "RASA_TELEMETRY_ENABLED": "false",
             # Sanic accepts 100 MB bodies by default; nothing we serve needs more than a chat message
             # (the web chat's evidence upload streams, with its own limit, ALEX_MAX_UPLOAD_BYTES).
@@ -217,6 +231,12 @@ def load_settings() -> Settings:
         socketio_redis_url=os.environ.get("ALEX_SOCKETIO_REDIS_URL", ""),
         support_hours=os.environ.get("ALEX_SUPPORT_HOURS", ""),
         support_timezone=os.environ.get("ALEX_SUPPORT_TIMEZONE", "") or "UTC",
+        message_limit=int(os.environ.get("ALEX_MESSAGE_LIMIT", "20")),
+        message_window_seconds=int(os.environ.get("ALEX_MESSAGE_WINDOW_SECONDS", "30")),
+        messages_in_flight=int(os.environ.get("ALEX_MESSAGES_IN_FLIGHT", "8")),
+        sign_in_free_failures=int(os.environ.get("ALEX_SIGN_IN_FREE_FAILURES", "5")),
+        sign_in_lockout_seconds=int(os.environ.get("ALEX_SIGN_IN_LOCKOUT_SECONDS", "2")),
+        sign_in_max_lockout_seconds=int(os.environ.get("ALEX_SIGN_IN_MAX_LOCKOUT_SECONDS", "60")),
     )
     for name, check in (("ALEX_SUPPORT_HOURS", lambda: SupportHours(settings.support_hours)),
                         ("ALEX_SUPPORT_TIMEZONE", lambda: SupportHours("", settings.support_timezone))):

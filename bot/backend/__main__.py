@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.backend import migrations
 from bot.backend.api import ServiceKeys, create_app
 from bot.backend.db import Database
+from bot.backend.domain.limits import MessageBudget, SignInPolicy
 from bot.backend.demo_data import DEMO_DATA_VERSION, seed
 from bot.backend.evidence_quota import EvidenceQuota
 from bot.backend.evidence_store import EvidenceStore
@@ -39,9 +40,13 @@ def prepare(database: Database, reseed: bool, agent_password: str, hours: Suppor
 
 def build_app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
     keys = ServiceKeys(assistant=settings.backend_key, console=settings.console_key, platform=settings.platform_key)
-    store = EvidenceStore(settings.evidence_dir, EvidenceQuota.of(settings))
-    return create_app(database, keys, AppConfig(evidence=store,
-                                                support_hours=settings.support_calendar()))
+    return create_app(database, keys, AppConfig(
+        evidence=EvidenceStore(settings.evidence_dir, EvidenceQuota.of(settings)),
+        support_hours=settings.support_calendar(),
+        message_budget=MessageBudget(settings.message_limit, settings.message_window_seconds),
+        sign_in_policy=SignInPolicy(settings.sign_in_free_failures, settings.sign_in_lockout_seconds,
+                                    settings.sign_in_max_lockout_seconds),
+    ))
 
 
 def main() -> None:

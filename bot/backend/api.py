@@ -17,7 +17,8 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from datetime import datetime
+from typing import Any, AsyncIterator, Callable, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 from pydantic import ValidationError
@@ -27,6 +28,7 @@ from sanic.request import Request
 from sanic.request import parse_multipart_form
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from bot.backend import idempotency, openapi
 from bot.backend.domain import agents
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 JSON_BODY_LIMIT = 64 * 1024
 _ATTEMPTS = 6
 _DB_THREADS = 16
+T = TypeVar("T")
 ROUTERS = (sellers.router, channels.router, conversations.router, agent.router, platform.router)
 
 
@@ -92,6 +95,7 @@ class Outcome:
     text: str = ""
     replayed: bool = False
     reply: Reply | None = None
+    headers: dict[str, str] | None = None
 
 
 class Api:
@@ -124,7 +128,7 @@ class Api:
             outcome = await loop.run_in_executor(
                 self.pool, self._execute, op, role, params, query, body, key, fingerprint, token, upload)
         except ApiError as failure:
-            return _json(failure.status, failure.body())
+            return _json(failure.status, failure.body(), failure.headers)
         finally:
             if upload is not None:  # kept (moved away) by a successful handler; otherwise still in the spool
                 await asyncio.to_thread(self.config.evidence.discard, upload)
@@ -132,30 +136,40 @@ class Api:
 
     def _execute(self, op: Operation, role: Role, params: dict[str, str], query: Any, body: Any, key: str | None,
                  fingerprint: str, token: str | None, upload: Upload | None) -> Outcome:
+        def unit(session: Session, now: datetime, prepared: Any) -> Outcome:
+            caller = Caller(role)
+            if role is Role.CONSOLE and op.agent_session:
+                agent_session = agents.authenticate(session, token, now, hold=op.writes)
+                caller = Caller(role, agent_session.agent, agent_session.id)
+            record = None
+            if key is not None and op.replay:
+                stored = idempotency.find(session, caller.idempotency_scope, key)
+                if stored is not None:
+                    status, text = idempotency.check_replay(stored, fingerprint)
+                    return Outcome(status, text, replayed=True)
+                record = idempotency.reserve(session, caller.idempotency_scope, key, fingerprint)
+            reply = op.handler(Call(session, params, query, body, caller, now, self.config, upload, prepared))
+            text = "" if reply.file is not None else _dumps(reply.body)
+            if record is not None:
+                record.status_code, record.response_body = reply.status, text
+            session.flush()
+            return Outcome(reply.status, text, reply=reply)
+
+        try:
+            # Work that must not hold a transaction (hashing a password) runs first, with its own short ones.
+            prepared = op.prepare(self.in_transaction, body, self.config) if op.prepare is not None else None
+            return self.in_transaction(lambda session, now: unit(session, now, prepared), write=op.writes)
+        except ApiError as failure:
+            return Outcome(failure.status, _dumps(failure.body()), headers=failure.headers)
+
+    def in_transaction(self, work: Callable[[Session, datetime], T], write: bool = True) -> T:
+        """Run `work` in one transaction; lost races (a UNIQUE constraint or a lock another transaction won)
+        start it over, where the rules or the stored idempotent response then give the right answer."""
         for attempt in range(_ATTEMPTS):
             last = attempt == _ATTEMPTS - 1
             try:
-                with self.database.transaction(write=op.writes) as session:
-                    now = utcnow()
-                    caller = Caller(role)
-                    if role is Role.CONSOLE and op.agent_session:
-                        agent_session = agents.authenticate(session, token, now, hold=op.writes)
-                        caller = Caller(role, agent_session.agent, agent_session.id)
-                    record = None
-                    if key is not None and op.replay:
-                        stored = idempotency.find(session, caller.idempotency_scope, key)
-                        if stored is not None:
-                            status, text = idempotency.check_replay(stored, fingerprint)
-                            return Outcome(status, text, replayed=True)
-                        record = idempotency.reserve(session, caller.idempotency_scope, key, fingerprint)
-                    reply = op.handler(Call(session, params, query, body, caller, now, self.config, upload))
-                    text = "" if reply.file is not None else _dumps(reply.body)
-                    if record is not None:
-                        record.status_code, record.response_body = reply.status, text
-                    session.flush()
-                return Outcome(reply.status, text, reply=reply)
-            except ApiError as failure:
-                return Outcome(failure.status, _dumps(failure.body()))
+                with self.database.transaction(write=write) as session:
+                    return work(session, utcnow())
             except IntegrityError as failure:
                 # Another transaction won a race on a UNIQUE constraint: start over and see what it did. Any
                 # other constraint failing is our bug, not a race: let it surface.
@@ -163,15 +177,14 @@ class Api:
                     raise
                 if last:
                     logger.warning("gave up after %d conflicts: %s", _ATTEMPTS, failure.orig)
-                    return Outcome(409, _dumps(ApiError(409, "conflict", "A concurrent request changed this; "
-                                                        "please retry.").body()))
+                    raise ApiError(409, "conflict", "A concurrent request changed this; please retry.") from None
             except OperationalError as failure:
                 if last or not _retryable(failure):
                     raise
             except DataError as failure:
                 # The database refused a value the schemas let through: the caller's input, not our fault.
                 logger.warning("data error: %s", failure.orig)
-                return Outcome(422, _dumps(ApiError(422, "validation_failed", "A value is out of range.").body()))
+                raise ApiError(422, "validation_failed", "A value is out of range.") from None
             time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -184,7 +197,7 @@ class Api:
             return await response.file(reply.file, mime_type=reply.content_type or "application/octet-stream",
                                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
                                                 "X-Content-Type-Options": "nosniff"})
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else outcome.headers
         return HTTPResponse(outcome.text, status=outcome.status, headers=headers, content_type="application/json")
 
     async def _receive_upload(self, request: Request) -> Upload:

@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from bot.backend.domain.limits import MessageBudget, SignInPolicy
 from bot.support_hours import ALWAYS, SupportHours
+
+# Runs a unit of work (session, now) in one transaction, retrying lost races: what `Operation.prepare` gets.
+Transactions = Callable[..., Any]
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.backend.evidence_store import EvidenceStore, Upload
@@ -54,6 +58,7 @@ class Call:
     now: datetime
     config: "AppConfig"
     upload: "Upload | None" = None
+    prepared: Any = None  # what the operation's `prepare` found outside the transaction
 
 
 @dataclass
@@ -73,6 +78,8 @@ class AppConfig:
     return_link_base: str = "https://returns.cjdropshipping.example/r/"
     session_ttl_seconds: int = 8 * 3600
     support_hours: SupportHours = ALWAYS  # when people answer: SLA due times, the wait a seller is told
+    message_budget: MessageBudget = MessageBudget()
+    sign_in_policy: SignInPolicy = SignInPolicy()
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,9 @@ class Operation:
     upload: bool = False  # the body is a file (streamed, with its own size limits)
     file_response: bool = False
     tags: tuple[str, ...] = ()
+    # Slow work that must hold no transaction (hashing a password), run before the handler's transaction with
+    # a runner of its own short ones; its result reaches the handler as `Call.prepared`.
+    prepare: "Callable[[Transactions, Any, AppConfig], Any] | None" = None
 
     @property
     def writes(self) -> bool:

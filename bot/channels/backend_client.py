@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any, AsyncIterable
 from urllib.parse import quote
@@ -32,9 +33,10 @@ class BackendUnavailable(BackendError):
 class BackendRefused(BackendError):
     """The backend answered with a client error: its status, code and sentence are passed on."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after  # the backend's Retry-After (a 429), passed on to the caller's caller
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class ChannelBackend:
                 except ValueError:
                     body = None
                 status = reply.status
+                retry_after = reply.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # not the builtin TimeoutError on 3.10
             raise BackendUnavailable(f"{method} {path}: {error!r}") from error
         if status >= 500:
@@ -111,7 +114,8 @@ class ChannelBackend:
         if status >= 400 and status != 404:
             problem = (body or {}).get("error") or {} if isinstance(body, dict) else {}
             raise BackendRefused(
-                status, str(problem.get("code") or f"http_{status}"), str(problem.get("message") or "Refused.")
+                status, str(problem.get("code") or f"http_{status}"), str(problem.get("message") or "Refused."),
+                retry_after,
             )
         return status, body
 
@@ -135,6 +139,15 @@ class ChannelBackend:
         if status == 404:
             raise BackendUnavailable("the backend has no WhatsApp inbound endpoint")
         return not (isinstance(body, dict) and body.get("duplicate") is True)
+
+    async def admit_message(self, sender: str) -> tuple[bool, int, bool]:
+        """Count one message of a sender against its budget: (admitted, seconds until the budget renews,
+        whether this is the window's first refusal)."""
+        status, body = await self.call("POST", "/v1/channels/message-admissions", json={"sender": sender},
+                                       headers={"Idempotency-Key": uuid.uuid4().hex})
+        if status == 404 or not isinstance(body, dict):
+            raise BackendUnavailable("the backend has no message admission endpoint")
+        return bool(body["admitted"]), int(body["retry_after_seconds"]), bool(body["first_refusal"])
 
     async def record_whatsapp_status(self, message_id: str, status_update: dict[str, Any]) -> None:
         """Record a status update (sent, delivered, read, failed) of one of our outbound messages."""

@@ -109,7 +109,9 @@ def create_app(backend: ConsoleBackend, rasa: RasaConversations, name: str = "al
 
     @app.exception(Refused, BackendRefused)
     async def refused(_: Request, failure: Refused | BackendRefused) -> HTTPResponse:
-        reply = error_response(failure.status, failure.code, failure.message)
+        retry_after = failure.retry_after if isinstance(failure, BackendRefused) else None
+        reply = error_response(failure.status, failure.code, failure.message,
+                               {"Retry-After": retry_after} if retry_after else None)
         return _signed_out(reply) if failure.status == 401 else reply
 
     @app.exception(BackendUnavailable)
@@ -131,7 +133,9 @@ def create_app(backend: ConsoleBackend, rasa: RasaConversations, name: str = "al
     @app.post("/api/session")
     async def sign_in(request: Request) -> HTTPResponse:
         body = _body(request)
-        return _sign_in_reply(await backend.sign_in(body.get("email"), body.get("password"), _key(request)))
+        # The browser's address (Sanic takes it from the forwarding headers of a proxy it is told to trust).
+        address = (request.remote_addr or request.ip or "")[:64] or None
+        return _sign_in_reply(await backend.sign_in(body.get("email"), body.get("password"), address, _key(request)))
 
     @app.delete("/api/session", ignore_body=False)
     async def sign_out(request: Request) -> HTTPResponse:

@@ -45,10 +45,11 @@ class ConsoleBackend:
 
     # ------------------------------------------------------------------ sessions and agents
 
-    async def sign_in(self, email: str, password: str, key: str) -> dict[str, Any]:
-        """`{token, expires_at, agent}`; 401 invalid_credentials for a wrong email or password."""
-        return await self._call("POST", "/v1/agent/sessions", None, json={"email": email, "password": password},
-                                key=key)
+    async def sign_in(self, email: str, password: str, address: str | None, key: str) -> dict[str, Any]:
+        """`{token, expires_at, agent}`; 401 invalid_credentials for a wrong email or password, 429 while the
+        account or the browser's `address` is locked after failed sign-ins."""
+        body = {"email": email, "password": password, **({"client_address": address} if address else {})}
+        return await self._call("POST", "/v1/agent/sessions", None, json=body, key=key)
 
     async def sign_out(self, token: str, key: str) -> None:
         await self._call("DELETE", "/v1/agent/sessions/current", token, key=key)

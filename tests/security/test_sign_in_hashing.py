@@ -34,7 +34,6 @@ def _write_lock_free(path: Path) -> bool:
         probe.close()
 
 
-@pytest.mark.xfail(strict=True, reason="scrypt runs inside the sign-in write transaction")
 def test_a_sign_in_hashes_the_password_outside_any_write_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -42,7 +42,6 @@ def _retry_after(reply: requests.Response) -> int:
     return int(reply.headers["Retry-After"])
 
 
-@pytest.mark.xfail(strict=True, reason="no sign-in throttling yet: every guess is tried")
 def test_thirty_wrong_passwords_in_a_row_are_not_all_tried_and_the_lockout_is_short(backend: Settings) -> None:
     replies = [_sign_in(backend, AGENT, f"guess-{n}") for n in range(30)]
 
@@ -59,7 +58,6 @@ def test_thirty_wrong_passwords_in_a_row_are_not_all_tried_and_the_lockout_is_sh
     assert _sign_in(backend, AGENT, backend.demo_agent_password).status_code == 201
 
 
-@pytest.mark.xfail(strict=True, reason="no sign-in throttling yet: every guess is tried")
 def test_one_address_guessing_many_accounts_is_locked_but_others_still_sign_in(backend: Settings) -> None:
     replies = [_sign_in(backend, f"nobody-{n}@alex.example", "guess", "198.51.100.9") for n in range(15)]
 

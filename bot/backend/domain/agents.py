@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot.backend.domain import limits
 from bot.backend.errors import ApiError, not_found
 from bot.backend.models import ACTIVE_TICKET_STATUSES, Agent, AgentSession, AuditEntry, Handoff, Ticket
+from bot.backend.operations import Transactions
 from bot.backend.passwords import DUMMY_HASH, hash_password, verify_password
 
 SESSION_HEADER = "X-Agent-Session"
@@ -22,12 +25,37 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(session: Session, email: str, password: str, ttl_seconds: int, now: datetime) -> tuple[str, AgentSession]:
-    """A new session for the right email and password; one answer for every wrong combination."""
-    agent = session.execute(select(Agent).where(Agent.email == email.strip().lower())).scalar_one_or_none()
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A sign-in attempt, counted and checked before the transaction that signs the agent in."""
+
+    agent_id: int | None  # the active agent whose password matched; None for a failed attempt
+    subjects: list[str]  # what the attempt counted against (limits.sign_in_subjects)
+
+
+def check_password(run: Transactions, email: str, password: str, address: str | None,
+                   policy: limits.SignInPolicy) -> PasswordCheck:
+    """Count the attempt (429 while the account or address is locked) and read the hash in one short
+    transaction, then hash with none open: scrypt's tens of milliseconds must not hold the write lock that
+    every seller's write waits for."""
+    subjects = limits.sign_in_subjects(email, address)
+
+    def reserve(session: Session, now: datetime) -> Any:
+        limits.reserve_sign_in(session, subjects, policy, now)
+        return session.execute(select(Agent.id, Agent.password_hash, Agent.active)
+                               .where(Agent.email == email.strip().lower())).one_or_none()
+
+    agent = run(reserve)
     valid = verify_password(password, agent.password_hash if agent is not None else DUMMY_HASH)
-    if agent is None or not valid or not agent.active:
+    return PasswordCheck(agent.id if agent is not None and agent.active and valid else None, subjects)
+
+
+def sign_in(session: Session, check: PasswordCheck, ttl_seconds: int, now: datetime) -> tuple[str, AgentSession]:
+    """A new session after a right password; one answer for every wrong combination."""
+    agent = session.get(Agent, check.agent_id) if check.agent_id is not None else None
+    if agent is None or not agent.active:  # wrong, or deactivated since the password was checked
         raise ApiError(401, "invalid_credentials", "Wrong email or password.")
+    limits.clear_sign_in(session, check.subjects)
     token = secrets.token_urlsafe(32)
     record = AgentSession(agent_id=agent.id, token_hash=_token_hash(token), created_at=now,
                           expires_at=now + timedelta(seconds=ttl_seconds))

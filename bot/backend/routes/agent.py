@@ -11,7 +11,7 @@ from bot.backend.domain import agents, disputes, orders, tickets
 from bot.backend.errors import ApiError
 from bot.backend.models import DeliveryState
 from bot.backend.models import Agent, AgentRole, AgentSession, AuditEntry, Order, Seller, Ticket
-from bot.backend.operations import Call, Reply, Role, Router
+from bot.backend.operations import AppConfig, Call, Reply, Role, Router, Transactions
 from bot.backend.rules import TICKET_TRANSITIONS
 from bot.backend.schemas import requests as rq
 from bot.backend.schemas import responses as rs
@@ -61,14 +61,20 @@ def _detail(call: Call, ticket: Ticket, status: int = 200) -> Reply:
 # ------------------------------------------------------------------ sessions
 
 
+def _check_password(run: Transactions, body: rq.SignIn, config: AppConfig) -> agents.PasswordCheck:
+    return agents.check_password(run, body.email, body.password, body.client_address, config.sign_in_policy)
+
+
 @router.post("/v1/agent/sessions", body=rq.SignIn, response=rs.SessionOut, agent_session=False, replay=False,
+             prepare=_check_password,
              summary="Sign in: a session token for X-Agent-Session, valid until expires_at (8 hours at most). "
-                     "Never replayed: the token is stored only as a hash.",
-             errors=[(401, "invalid_credentials")])
+                     "Never replayed: the token is stored only as a hash. Failed sign-ins lock the account (and "
+                     "`client_address`, the browser's address) for a short, growing while: 429 with Retry-After.",
+             errors=[(401, "invalid_credentials"), (429, "too_many_sign_in_attempts")])
 def sign_in(call: Call) -> Reply:
     b = call.body
     ttl = min(b.ttl_seconds or call.config.session_ttl_seconds, call.config.session_ttl_seconds)
-    token, record = agents.sign_in(call.session, b.email, b.password, ttl, call.now)
+    token, record = agents.sign_in(call.session, call.prepared, ttl, call.now)
     return Reply(201, {"token": token, "expires_at": views.iso(record.expires_at), "agent": views.agent_view(record.agent)})
 
 

@@ -1,9 +1,10 @@
-"""Assistant role, for the channels: which seller a WhatsApp number belongs to, and the WhatsApp channel's
-shared state (so it survives restarts and is shared by replicas)."""
+"""Assistant role, for the channels: which seller a WhatsApp number belongs to, the WhatsApp channel's
+shared state, and each sender's message budget (all kept here, so they survive restarts and are shared by
+replicas)."""
 
 from __future__ import annotations
 
-from bot.backend.domain import whatsapp
+from bot.backend.domain import limits, whatsapp
 from bot.backend.errors import ApiError
 from bot.backend.operations import Call, Reply, Role, Router
 from bot.backend.schemas import requests as rq
@@ -52,3 +53,17 @@ def record_status(call: Call) -> Reply:
     first = whatsapp.record_status(call.session, message_id, b.status, b.at, b.recipient,
                                    [e.dict(exclude_none=True) for e in b.errors], call.now)
     return Reply(200, {"message_id": message_id, "status": b.status.value, "duplicate": not first})
+
+
+@router.post("/v1/channels/message-admissions", body=rq.MessageAdmissionRequest, response=rs.MessageAdmission,
+             status=200, replay=False,
+             summary="Count one message of a sender before a channel hands it to the bot: admitted while the "
+                     "sender's budget for the current window lasts (ALEX_MESSAGE_LIMIT per "
+                     "ALEX_MESSAGE_WINDOW_SECONDS); otherwise how long until it renews, and whether this is the "
+                     "window's first refusal (the one a WhatsApp sender is told about). Never replayed: every "
+                     "call is one more message.",
+             errors=[(422, "validation_failed")])
+def admit_message(call: Call) -> Reply:
+    admission = limits.admit_message(call.session, call.body.sender, call.config.message_budget, call.now)
+    return Reply(200, {"admitted": admission.admitted, "retry_after_seconds": admission.retry_after_seconds,
+                       "first_refusal": admission.first_refusal})

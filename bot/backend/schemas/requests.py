@@ -162,6 +162,11 @@ class SellerTicketMessage(Model):
     evidence_ids: EvidenceIds = []  # type: ignore[valid-type]
 
 
+class MessageAdmissionRequest(Model):
+    # `seller:<id>`, or `wa:<number>` for a WhatsApp number linked to no seller (bot/channels/limits.py).
+    sender: text(160)  # type: ignore[valid-type]
+
+
 class WhatsAppInboundRequest(Model):
     number: E164  # type: ignore[valid-type]
     received_at: datetime
@@ -293,6 +298,8 @@ class SetAgentPassword(Model):
 class SignIn(Model):
     email: text(254)  # type: ignore[valid-type]
     password: text(200)  # type: ignore[valid-type]
+    # The browser's address, passed on by the console: failed sign-ins are throttled per address too.
+    client_address: Optional[text(64)] = None  # type: ignore[valid-type]
     ttl_seconds: Optional[conint(strict=True, ge=1, le=8 * 3600)] = None  # type: ignore[valid-type]
 
 

@@ -341,6 +341,12 @@ class InboundRecorded(Out):
     duplicate: bool
 
 
+class MessageAdmission(Out):
+    admitted: bool
+    retry_after_seconds: int
+    first_refusal: bool
+
+
 class StatusRecorded(Out):
     message_id: str
     status: OutboundStatus
