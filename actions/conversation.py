@@ -54,6 +54,11 @@ FLOW_INTENTS = frozenset({
 })
 
 
+# The evidence store's refusal codes (bot/backend/evidence_*.py) that need their own sentence
+_NOT_STORED_RESPONSES = {"evidence_quota_exceeded": "utter_evidence_quota_exceeded",
+                         "pdf_active_content": "utter_file_pdf_refused", "pdf_uncheckable": "utter_file_pdf_refused"}
+
+
 @dataclass(frozen=True)
 class Turn:
     """The seller's latest message, as the flows read it."""
@@ -66,6 +71,7 @@ class Turn:
     urls: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     files_not_stored: tuple[str, ...] = ()  # files the channel could not keep (bot/channels/whatsapp.py)
+    file_refusals: tuple[str, ...] = ()  # why: the evidence store's error code for each ("" when unknown)
 
     @classmethod
     def of(cls, tracker: Tracker) -> "Turn":
@@ -92,7 +98,14 @@ class Turn:
             urls=tuple(dict.fromkeys(u.rstrip(".,);!?") for u in _URL.findall(text))),
             emails=tuple(dict.fromkeys(_EMAIL.findall(text))),
             files_not_stored=tuple(str(f) for f in metadata.get("files_not_stored") or [] if isinstance(f, str)),
+            file_refusals=tuple(str(f) for f in metadata.get("file_refusals") or [] if isinstance(f, str)),
         )
+
+    def not_stored_response(self) -> str:
+        """What to tell the seller about the first file the channel could not keep: over the evidence quota and
+        a PDF with active content have answers of their own; anything else gets the list of what we take."""
+        refusal = self.file_refusals[0] if self.file_refusals else ""
+        return _NOT_STORED_RESPONSES.get(refusal, "utter_file_not_stored")
 
     def links_or_domains(self) -> tuple[str, ...]:
         """Links, or else web addresses typed without http:// ("mystore.com")."""

@@ -182,7 +182,7 @@ class FlowForm:
             if not candidates and turn.intent in NOT_AN_ANSWER and requested:
                 # "ok", a stray word or a file where words are needed: say so and ask again (no rule is needed)
                 if turn.files_not_stored:  # our failure, not the seller's: say so, ask again, count nothing
-                    dispatcher.utter_message(response="utter_file_not_stored", filename=turn.files_not_stored[0])
+                    dispatcher.utter_message(response=turn.not_stored_response(), filename=turn.files_not_stored[0])
                     return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
                 dispatcher.utter_message(
                     response="utter_file_not_needed_here" if turn.intent == "share_evidence"

@@ -176,7 +176,7 @@ class ActionAnswerOutsideAFlow(Action):
             if verified_seller(tracker) is None:
                 dispatcher.utter_message(response="utter_identity_required")
             else:
-                dispatcher.utter_message(response="utter_file_not_stored", filename=turn.files_not_stored[0])
+                dispatcher.utter_message(response=turn.not_stored_response(), filename=turn.files_not_stored[0])
         else:
             dispatcher.utter_message(response="utter_evidence_needs_flow" if turn.attachments else "utter_what_next")
         return []

@@ -28,6 +28,8 @@ SHARE_EVIDENCE = "/share_evidence"
 ATTACHMENTS_KEY = "attachments"
 # Files a seller sent that the channel could not keep as evidence (names only), set by the channel itself.
 FILES_NOT_STORED_KEY = "files_not_stored"
+# Why each of them was refused: the evidence store's error code (e.g. `evidence_quota_exceeded`), "" if unknown.
+FILE_REFUSALS_KEY = "file_refusals"
 
 
 def conversation_id(seller_id: str, session: str) -> str:

@@ -33,11 +33,12 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.backend_client import BackendError, ChannelBackend
+from bot.channels.backend_client import BackendError, BackendRefused, ChannelBackend
 from bot.channels.command_guard import offered_payloads
 from bot.channels.takeover import Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
+    FILE_REFUSALS_KEY,
     FILES_NOT_STORED_KEY,
     SHARE_EVIDENCE,
     Refused,
@@ -329,7 +330,8 @@ class WhatsAppInput(InputChannel):
             return
         metadata = message_metadata(conversation, seller_id, self.identity_secret, attachments)
         if not_stored:
-            metadata[FILES_NOT_STORED_KEY] = not_stored  # so Alex can say so instead of "thanks for the file"
+            metadata[FILES_NOT_STORED_KEY] = [name for name, _ in not_stored]  # so Alex says so, not "thanks"
+            metadata[FILE_REFUSALS_KEY] = [why for _, why in not_stored]
         metadata["whatsapp_message_id"] = message_id
         output = WhatsAppOutput(self.graph, self.windows, self.template, self.template_language, self.list_label)
         message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
@@ -345,13 +347,13 @@ class WhatsAppInput(InputChannel):
 
     async def _content(
         self, message: dict[str, Any], conversation: str, seller_id: str | None
-    ) -> tuple[str | None, list[dict[str, str]], list[str]]:
-        """The text to hand to Rasa, the verified attachments and the names of files that could not be kept (an
-        unlinked number, a type or size the evidence store refuses, a Graph error); (None, [], []) for what we
-        do not answer."""
+    ) -> tuple[str | None, list[dict[str, str]], list[tuple[str, str]]]:
+        """The text to hand to Rasa, the verified attachments and the files that could not be kept (an
+        unlinked number, a file the evidence store refuses, a Graph error), each as its name and the evidence
+        store's refusal code ("" when it never answered); (None, [], []) for what we do not answer."""
         kind = message.get("type")
         attachments: list[dict[str, str]] = []
-        not_stored: list[str] = []
+        not_stored: list[tuple[str, str]] = []
         if kind == "text":
             raw = str((message.get("text") or {}).get("body") or "")
         elif kind == "interactive":
@@ -364,11 +366,11 @@ class WhatsAppInput(InputChannel):
         elif kind in _MEDIA_TYPES:
             media = message.get(kind) or {}
             raw = str(media.get("caption") or "")
-            stored = None
+            stored: dict[str, str] | str = ""
             if seller_id is not None and isinstance(media.get("id"), str):
                 stored = await self._store_evidence(seller_id, media, kind)
-            attachments = [stored] if stored else []
-            not_stored = [] if stored else [str(media.get("filename") or kind)[:200]]
+            attachments = [stored] if isinstance(stored, dict) else []
+            not_stored = [] if attachments else [(str(media.get("filename") or kind)[:200], str(stored))]
             if not raw.strip():
                 return SHARE_EVIDENCE, attachments, not_stored
         else:
@@ -382,11 +384,12 @@ class WhatsAppInput(InputChannel):
         except Refused:
             return None, [], []
 
-    async def _store_evidence(self, seller_id: str, media: dict[str, Any], kind: str) -> dict[str, str] | None:
+    async def _store_evidence(self, seller_id: str, media: dict[str, Any], kind: str) -> dict[str, str] | str:
+        """The stored attachment, or why not: the evidence store's refusal code, "" when it never answered."""
         try:
             content, mime_type = await self.graph.media(media["id"])
         except GraphError:
-            return None
+            return ""
         filename = str(media.get("filename") or f"whatsapp-{kind}-{media['id']}")
         try:
             evidence = await self.backend.upload_evidence(
@@ -394,7 +397,7 @@ class WhatsAppInput(InputChannel):
             )
         except BackendError as error:
             logger.warning("whatsapp: media %s not stored as evidence: %s", media["id"], error)
-            return None
+            return error.code if isinstance(error, BackendRefused) else ""
         return {
             "evidence_id": str(evidence["id"]),
             "content_type": str(evidence.get("content_type") or mime_type),

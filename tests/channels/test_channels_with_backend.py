@@ -136,6 +136,7 @@ def test_a_document_the_evidence_store_refuses_is_said_so_not_thanked_for(
     assert "couldn't keep the file you sent (invoice.docx)" in answer and "received your file" not in answer
     latest = tracker(settings, f"wa:{number}")["latest_message"]
     assert latest["metadata"]["files_not_stored"] == ["invoice.docx"] and "attachments" not in latest["metadata"]
+    assert latest["metadata"]["file_refusals"] == ["unsupported_media_type"]
 
 
 def test_a_web_upload_is_stored_as_the_sellers_evidence_and_reaches_the_bot_in_metadata(

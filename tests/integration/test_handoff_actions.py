@@ -158,6 +158,17 @@ def test_a_file_the_channel_could_not_keep_is_said_so_not_thanked_for(chat: Conv
     assert responses(messages) == ["utter_file_not_stored"] and messages[0]["filename"] == "invoice.docx"
 
 
+@pytest.mark.parametrize("refusal, response", [("evidence_quota_exceeded", "utter_evidence_quota_exceeded"),
+                                               ("pdf_active_content", "utter_file_pdf_refused"),
+                                               ("unsupported_media_type", "utter_file_not_stored")])
+def test_a_file_the_evidence_store_refused_is_answered_with_why(chat: Conversation, refusal: str,
+                                                                response: str) -> None:
+    chat.says("/share_evidence", "share_evidence")
+    chat.message["metadata"].update(files_not_stored=["invoice.pdf"], file_refusals=[refusal])
+    messages, _ = chat.run(ActionAnswerOutsideAFlow())
+    assert responses(messages) == [response] and messages[0]["filename"] == "invoice.pdf"
+
+
 def test_asking_again_in_the_same_session_raises_the_priority(chat: Conversation, platform: Platform) -> None:
     chat.session = "handoff-again"
     chat.says("agent please", "request_human_agent")
