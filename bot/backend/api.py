@@ -105,6 +105,7 @@ class Api:
         self.database = database
         self.config = config
         self.pool = ThreadPoolExecutor(max_workers=_DB_THREADS, thread_name_prefix="backend-db")
+        self.slow_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backend-slow")
 
     async def handle(self, op: Operation, request: Request, params: dict[str, str]) -> HTTPResponse:
         role: Role = request.ctx.role
@@ -125,8 +126,12 @@ class Api:
                                                   body_meaning)
             token = request.headers.get(agents.SESSION_HEADER)
             loop = asyncio.get_running_loop()
+            # Work that must hold no transaction (hashing a password) runs first, on its own single thread: a
+            # burst of sign-ins then keeps one core busy and no database thread waiting.
+            prepared = await loop.run_in_executor(
+                self.slow_pool, op.prepare, self.in_transaction, body, self.config) if op.prepare else None
             outcome = await loop.run_in_executor(
-                self.pool, self._execute, op, role, params, query, body, key, fingerprint, token, upload)
+                self.pool, self._execute, op, role, params, query, body, key, fingerprint, token, upload, prepared)
         except ApiError as failure:
             return _json(failure.status, failure.body(), failure.headers)
         finally:
@@ -135,8 +140,8 @@ class Api:
         return await self._respond(outcome)
 
     def _execute(self, op: Operation, role: Role, params: dict[str, str], query: Any, body: Any, key: str | None,
-                 fingerprint: str, token: str | None, upload: Upload | None) -> Outcome:
-        def unit(session: Session, now: datetime, prepared: Any) -> Outcome:
+                 fingerprint: str, token: str | None, upload: Upload | None, prepared: Any) -> Outcome:
+        def unit(session: Session, now: datetime) -> Outcome:
             caller = Caller(role)
             if role is Role.CONSOLE and op.agent_session:
                 agent_session = agents.authenticate(session, token, now, hold=op.writes)
@@ -156,9 +161,7 @@ class Api:
             return Outcome(reply.status, text, reply=reply)
 
         try:
-            # Work that must not hold a transaction (hashing a password) runs first, with its own short ones.
-            prepared = op.prepare(self.in_transaction, body, self.config) if op.prepare is not None else None
-            return self.in_transaction(lambda session, now: unit(session, now, prepared), write=op.writes)
+            return self.in_transaction(unit, write=op.writes)
         except ApiError as failure:
             return Outcome(failure.status, _dumps(failure.body()), headers=failure.headers)
 
