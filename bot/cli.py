@@ -8,6 +8,7 @@ import sys
 import time
 
 from bot.backend.db import Database
+from bot.private_files import private_dir
 from bot.settings import PROJECT_ROOT, SettingsError, ensure_local_secrets, load_settings, state_dir
 
 DEMO_SELLER = "S1001"
@@ -28,8 +29,7 @@ def start(seller_id: str) -> None:
 
     ensure_local_secrets()
     settings = load_settings()
-    logs = state_dir() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = private_dir(state_dir() / "logs")
     prepare(Database(settings.backend_db_url), reseed=False, agent_password=settings.demo_agent_password,
             hours=settings.support_calendar())
     print("Demo data ready in", settings.backend_db_url)

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.private_files import private_dir, tighten, write_private
 from bot.support_hours import SupportHours, SupportHoursError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -176,16 +177,16 @@ def _read_secrets_file(path: Path) -> dict[str, str]:
 
 
 def ensure_local_secrets() -> None:
-    """Give a developer machine its own random secrets once, in a git-ignored file (0600)."""
-    path = state_dir() / "secrets.env"
+    """Give a developer machine its own random secrets once, in a git-ignored file that is owner-only from the
+    moment it exists (and make the state folder and an older run's file owner-only too)."""
+    path = private_dir(state_dir()) / "secrets.env"
+    tighten(path)
     existing = _read_secrets_file(path)
     missing = [name for name in SECRET_NAMES if name not in existing]
     if not missing:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     existing.update({name: secrets.token_urlsafe(32) for name in missing})
-    path.write_text("".join(f"{name}={value}\n" for name, value in existing.items()))
-    path.chmod(0o600)
+    write_private(path, "".join(f"{name}={value}\n" for name, value in existing.items()))
 
 
 def load_settings() -> Settings:

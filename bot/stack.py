@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from bot.private_files import PRIVATE_UMASK, open_private_log, private_dir, tighten
 from bot.settings import PROJECT_ROOT, Settings
 
 
@@ -41,21 +42,16 @@ class Stack:
     ) -> None:
         """`only` names a subset to run (the action tests need just the backend)."""
         self.settings = settings
-        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = private_dir(log_dir)
         python = sys.executable
         self.processes = [
             Process("backend", [python, "-m", "bot.backend", "serve"],
                     f"{settings.backend_url}/v1/health", log_dir / "backend.log"),
             Process("actions", [python, "-m", "bot.action_server"],
                     f"http://127.0.0.1:{settings.actions_port}/health", log_dir / "actions.log"),
-            Process("rasa", [
-                python, "-m", "rasa", "run", "--model", str(model),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                "--enable-api", "--auth-token", settings.rasa_token,
-                "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
-                # Browsers may call Rasa (the web chat's polling transport and upload) from the help page only.
-                "--cors", *settings.help_page_origins,
-            ], f"{settings.rasa_url}/webhooks/seller_chat/", log_dir / "rasa.log"),
+            # Not `rasa run`: its API token would be on the command line (bot/rasa_server.py).
+            Process("rasa", [python, "-m", "bot.rasa_server", str(model)],
+                    f"{settings.rasa_url}/webhooks/seller_chat/", log_dir / "rasa.log"),
             Process("helppage", [python, "-m", "bot.helppage"],
                     f"http://127.0.0.1:{settings.help_page_port}/health", log_dir / "helppage.log"),
             Process("console", [python, "-m", "bot.console"],
@@ -66,6 +62,8 @@ class Stack:
 
     def start(self, timeout_seconds: float = 240) -> None:
         """Start every process and wait until each answers its health check."""
+        for path in self._local_state():
+            tighten(path)
         for process in self.processes:
             self._launch(process)
         deadline = time.monotonic() + timeout_seconds
@@ -85,13 +83,29 @@ class Stack:
         """Stop one process, leaving the others running."""
         self._terminate([self.process(name)])
 
+    def _local_state(self) -> list[Path]:
+        """What the processes write here: logs, evidence, SQLite databases with their journals (an older run may
+        have left them readable by other local users)."""
+        paths = [self.log_dir, self.settings.evidence_dir]
+        url = self.settings.backend_db_url
+        databases = [self.settings.tracker_db_path]
+        if url.startswith("sqlite:///"):
+            databases.append(Path(url.removeprefix("sqlite:///")))
+        for database in databases:
+            paths += database.parent.glob(f"{database.name}*")
+        return paths
+
     def _launch(self, process: Process) -> None:
         env = {**os.environ, **self.settings.process_environment()}
-        with open(process.log_path, "ab") as log:
+        log = open_private_log(process.log_path)
+        try:
+            # Whatever the process creates (databases, journals, evidence, its own files) is owner-only.
             process.popen = subprocess.Popen(
                 process.command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                stdin=subprocess.DEVNULL, start_new_session=True, umask=PRIVATE_UMASK,
             )
+        finally:
+            os.close(log)
 
     def _wait_healthy(self, process: Process, deadline: float) -> None:
         while time.monotonic() < deadline:
