@@ -19,7 +19,7 @@ import json
 from typing import ClassVar, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType
+from rasa_sdk.events import ActionExecuted, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -184,8 +184,13 @@ class ActionComplaint(Escalation, Action):
         return await self.escalate(dispatcher, tracker, "frustration")
 
 
+AGENT_ANNOUNCED = "agent_announced"
+
+
 class ActionAgentJoined(Action):
-    """Run by the agent console when an agent claims the conversation: tell the seller who is here."""
+    """Run by the agent console when an agent claims the conversation: tell the seller who is here, once. The
+    console may repeat a claim (a retried request, a second click); Rasa runs the actions of one conversation
+    one at a time, so the slot written here is read by the next run and the same agent is not announced again."""
 
     def __init__(self) -> None:
         self.backend = BackendClient.from_environment()
@@ -200,12 +205,15 @@ class ActionAgentJoined(Action):
             ticket = await self.backend.conversation_ticket(tracker.sender_id)
         except (BackendUnavailable, NotFound, Rejected):
             ticket = None
-        if ticket is not None and ticket.agent_name:
+        announced = f"{ticket.number}:{ticket.agent_name}" if ticket is not None and ticket.agent_name else None
+        if announced is not None and tracker.get_slot(AGENT_ANNOUNCED) == announced:
+            return listening()
+        if announced is not None:
             dispatcher.utter_message(response="utter_agent_joined", agent_name=ticket.agent_name,
                                      ticket_number=ticket.number)
         else:
             dispatcher.utter_message(response="utter_agent_joined_unnamed")
-        return leave_flows(tracker) + listening()
+        return leave_flows(tracker) + [SlotSet(AGENT_ANNOUNCED, announced)] + listening()
 
 
 class ActionAgentHandedBack(Action):
@@ -218,4 +226,4 @@ class ActionAgentHandedBack(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_agent_handed_back")
-        return leave_flows(tracker) + listening()
+        return leave_flows(tracker) + [SlotSet(AGENT_ANNOUNCED, None)] + listening()

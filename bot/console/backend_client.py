@@ -7,6 +7,7 @@ Writes carry the `Idempotency-Key` the browser made for that click, so a repeate
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -79,10 +80,17 @@ class ConsoleBackend:
         return await self._call("POST", _ticket_path(number, "messages"), token,
                                 json={"body": body, "internal": internal}, key=key)
 
+    async def begin_delivery(self, token: str, number: str, message_id: int) -> dict[str, Any]:
+        """`{message, interrupted_attempt}`: this caller alone may deliver the reply now; BackendRefused 409
+        (already_delivered, delivery_in_progress) otherwise. Never replayed by the backend, whatever the key."""
+        return await self._call("POST", _ticket_path(number, "messages", str(message_id), "delivery-attempts"),
+                                token, json={}, key=uuid.uuid4().hex)
+
     async def set_delivery(self, token: str, number: str, message_id: int, state: str) -> dict[str, Any]:
-        """Record how far a reply got; the key names the message and the state, so a repeat changes nothing."""
+        """Record how far a reply got, which ends the delivery attempt (never replayed: a repeat records it
+        again)."""
         return await self._call("PUT", _ticket_path(number, "messages", str(message_id), "delivery"), token,
-                                json={"delivery_state": state}, key=f"console-delivery:{number}:{message_id}:{state}")
+                                json={"delivery_state": state}, key=uuid.uuid4().hex)
 
     async def change_status(self, token: str, number: str, status: str, key: str) -> dict[str, Any]:
         return await self._call("POST", _ticket_path(number, "status"), token, json={"status": status}, key=key)

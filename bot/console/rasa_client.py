@@ -78,6 +78,19 @@ class RasaConversations:
         """Run one action in the conversation now; its messages go out on the seller's latest channel."""
         return await self._post(conversation_id, "execute", {}, {"name": action})
 
+    async def holds_agent_reply(self, conversation_id: str, message_id: int) -> bool:
+        """Whether the agent reply with this backend message id is in the conversation (it reached Rasa, and
+        with it the seller's channel). Rasa unavailable counts as no: the caller then sends it."""
+        try:
+            events = await self.events(conversation_id)
+        except RasaUnavailable:
+            return False
+        def reply_id(event: dict[str, Any]) -> Any:
+            agent = (event.get("metadata") or {}).get(AGENT_METADATA_KEY) if event.get("event") == "bot" else None
+            return agent.get("message_id") if isinstance(agent, dict) else None
+
+        return any(reply_id(event) == message_id for event in events)
+
     async def send_agent_reply(self, conversation_id: str, text: str, agent: dict[str, Any]) -> bool:
         """Put the agent's reply into the conversation as a bot message and send it to the seller. This path
         ignores a paused conversation, so it works while the bot stays quiet."""

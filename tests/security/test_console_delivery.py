@@ -8,7 +8,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 import requests
 
 from bot.settings import Settings
@@ -42,7 +41,6 @@ def agent_replies(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in detail["ticket"]["messages"] if m["author_kind"] == "agent" and not m["internal"]]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 hole 2: a replayed reply is delivered again")
 def test_a_reply_sent_again_with_the_same_key_reaches_the_seller_once(stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
     desk, number, conversation = taken_over(settings, "S1001")
@@ -54,7 +52,6 @@ def test_a_reply_sent_again_with_the_same_key_reaches_the_seller_once(stack: tup
     assert [m["delivery_state"] for m in agent_replies(again.json())] == ["sent"]  # not the stored "pending"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 hole 2: copies in flight each deliver the reply")
 def test_copies_of_a_reply_in_flight_at_once_reach_the_seller_once(stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
     desk, number, conversation = taken_over(settings, "S1002")
@@ -83,7 +80,6 @@ def test_retries_of_a_delivered_reply_are_refused_and_send_nothing(stack: tuple[
     assert bot_texts(settings, conversation).count(text) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 hole 2: a repeated claim announces the agent again")
 def test_a_repeated_claim_announces_the_agent_once(stack: tuple[Stack, Settings]) -> None:
     _, settings = stack
     desk, number, conversation = taken_over(settings, "S1002")

@@ -4,7 +4,7 @@ an agent, the bot again) is the ticket's `handoff`, kept here so every Rasa repl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from sqlalchemy import case, func, select, update
@@ -38,6 +38,9 @@ from bot.support_hours import ALWAYS, SupportHours
 
 _LOADS = (selectinload(Ticket.messages).selectinload(TicketMessage.agent), selectinload(Ticket.assignee))
 MOVED_ON = "conversation_moved_on"
+# How long one attempt to deliver an agent's reply holds it: longer than the console's whole attempt (its Rasa
+# call times out after 10 s), so only an attempt whose console died is ever taken over.
+DELIVERY_LEASE = timedelta(seconds=30)
 
 
 def conversation_key(raw: str) -> str:
@@ -254,12 +257,46 @@ def reply(session: Session, agent: Agent, ticket: Ticket, body: str, internal: b
     return message
 
 
-def set_delivery(session: Session, ticket: Ticket, message_id: int, state: DeliveryState) -> TicketMessage:
+def _agent_reply(ticket: Ticket, message_id: int) -> TicketMessage:
     message = next((m for m in ticket.messages if m.id == message_id and not m.internal
                     and m.author_kind is AuthorKind.AGENT), None)
     if message is None:
         raise not_found("message_not_found", "agent message on this ticket")
+    return message
+
+
+def begin_delivery(session: Session, agent: Agent, ticket: Ticket, message_id: int, now: datetime
+                   ) -> tuple[TicketMessage, bool]:
+    """Grant one attempt to deliver a reply not yet delivered, and only one at a time: the console's request
+    replayed, retried or sent twice at once finds the reply delivered (409 already_delivered) or its delivery
+    under way (409 delivery_in_progress). An attempt that never reported back (its console died) may be taken
+    over after DELIVERY_LEASE; the second value says so, since that attempt may have reached the seller."""
+    _owned(ticket, agent)
+    message = _agent_reply(ticket, message_id)
+    interrupted = message.delivery_attempt_at is not None
+    won = session.execute(
+        update(TicketMessage)
+        .where(TicketMessage.id == message.id,
+               TicketMessage.delivery_state.in_((DeliveryState.PENDING, DeliveryState.FAILED)),
+               (TicketMessage.delivery_attempt_at.is_(None))
+               | (TicketMessage.delivery_attempt_at < now - DELIVERY_LEASE))
+        .values(delivery_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(message)
+    if won != 1:
+        if message.delivery_state in (DeliveryState.PENDING, DeliveryState.FAILED):
+            raise ApiError(409, "delivery_in_progress", "This reply is being delivered right now.")
+        raise ApiError(409, "already_delivered", "This reply has already been delivered.",
+                       {"delivery_state": message.delivery_state.value})
+    return message, interrupted
+
+
+def set_delivery(session: Session, ticket: Ticket, message_id: int, state: DeliveryState) -> TicketMessage:
+    """How far a reply got; it ends the delivery attempt under way, if any."""
+    message = _agent_reply(ticket, message_id)
     message.delivery_state = state
+    message.delivery_attempt_at = None
     return message
 
 

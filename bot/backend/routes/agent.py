@@ -145,17 +145,37 @@ def post_agent_message(call: Call) -> Reply:
     return _detail(call, ticket, 201)
 
 
-@router.put(f"{TICKET}/messages/{{message_id}}/delivery", body=rq.DeliveryUpdate, response=rs.TicketMessageOut,
-            not_found=("message_not_found", "agent message on this ticket"),
-            summary="Record how far an agent's reply got (sent, delivered, read, failed).",
-            errors=_TICKET_ERRORS + [(404, "message_not_found")])
-def set_message_delivery(call: Call) -> Reply:
-    ticket = _ticket(call)
+_MESSAGE_404 = ("message_not_found", "agent message on this ticket")
+
+
+def _message_id(call: Call) -> int:
     try:
-        message_id = int(call.params["message_id"])
+        return int(call.params["message_id"])
     except ValueError:
         raise ApiError(404, "message_not_found", "No such agent message on this ticket.") from None
-    message = tickets.set_delivery(call.session, ticket, message_id, DeliveryState(call.body.delivery_state.value))
+
+
+@router.post(f"{TICKET}/messages/{{message_id}}/delivery-attempts", body=Empty, response=rs.DeliveryAttemptOut,
+             status=200, not_found=_MESSAGE_404, replay=False,
+             summary="Start the one attempt that may deliver a reply to the seller (the caller delivers it, then "
+                     "records the outcome with PUT .../delivery). 409 when it was delivered already or another "
+                     "attempt is under way. Never replayed: a repeated request must not start a second delivery.",
+             errors=_TICKET_ERRORS + [(404, "message_not_found"), (409, "conversation_moved_on"),
+                                      (409, "already_delivered"), (409, "delivery_in_progress")])
+def begin_message_delivery(call: Call) -> Reply:
+    message, interrupted = tickets.begin_delivery(call.session, _agent(call), _ticket(call), _message_id(call),
+                                                  call.now)
+    return Reply(200, {"message": views.ticket_message_view(message), "interrupted_attempt": interrupted})
+
+
+@router.put(f"{TICKET}/messages/{{message_id}}/delivery", body=rq.DeliveryUpdate, response=rs.TicketMessageOut,
+            not_found=_MESSAGE_404, replay=False,
+            summary="Record how far an agent's reply got (sent, delivered, read, failed); this ends the delivery "
+                    "attempt. Naturally idempotent, so never replayed: a repeat records the state again.",
+            errors=_TICKET_ERRORS + [(404, "message_not_found")])
+def set_message_delivery(call: Call) -> Reply:
+    message = tickets.set_delivery(call.session, _ticket(call), _message_id(call),
+                                   DeliveryState(call.body.delivery_state.value))
     call.session.flush()
     return Reply(200, views.ticket_message_view(message))
 

@@ -281,6 +281,11 @@ class TicketMessageOut(Out):
     created_at: datetime
 
 
+class DeliveryAttemptOut(Out):
+    message: TicketMessageOut
+    interrupted_attempt: bool  # an earlier attempt never reported back: look before delivering again
+
+
 class TicketOut(Out):
     number: str
     seller_id: Optional[str]

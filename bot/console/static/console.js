@@ -13,7 +13,9 @@
     backend_unavailable: "The ticket service is not answering. Try again in a moment.",
     invalid_credentials: "Wrong email or password.",
     ticket_not_found: "There is no such ticket.",
-    not_retryable: "That reply was already delivered.",
+    not_retryable: "Only a reply to the seller can be sent again.",
+    already_delivered: "That reply was already delivered.",
+    delivery_in_progress: "That reply is being delivered right now.",
     network: "The console server is not answering. Check that Alex is running.",
   };
   var OUTAGES = ["backend_unavailable", "network"];  // errors a later successful poll clears by itself
