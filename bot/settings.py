@@ -106,6 +106,17 @@ class Settings:
         return f"http://127.0.0.1:{self.console_port}"
 
     @property
+    def console_trusted_proxies(self) -> int:
+        """How many reverse proxies in front of the console it believes about the browser's scheme and address:
+        0 (a client claims neither), 1 behind one TLS-terminating proxy (then its cookie is `Secure`)."""
+        return int(os.environ.get("ALEX_CONSOLE_TRUSTED_PROXIES", "0"))
+
+    @property
+    def chat_token_ttl_seconds(self) -> int:
+        """How long a chat token the help page mints lives (the widget renews it before it runs out)."""
+        return int(os.environ.get("ALEX_CHAT_TOKEN_TTL_SECONDS", "900"))
+
+    @property
     def help_page_origins(self) -> list[str]:
         """The only origins the web chat accepts (CORS and the WebSocket handshake's Origin)."""
         origins = [self.help_page_url.rstrip("/")]

@@ -14,7 +14,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s console %(levelname)s %(message)s")
     settings = load_settings()
     app = create_app(ConsoleBackend(settings.backend_url, settings.console_key, settings.backend_timeout_seconds),
-                     RasaConversations(settings.rasa_url, settings.rasa_token))
+                     RasaConversations(settings.rasa_url, settings.rasa_token),
+                     trusted_proxies=settings.console_trusted_proxies)
     app.run(host="127.0.0.1", port=settings.console_port, access_log=False, motd=False)
 
 

@@ -69,8 +69,9 @@ def _note(body: dict[str, Any]) -> str | None:
     return body.get("note") or None
 
 
-def _sign_in_reply(signed_in: dict[str, Any]) -> HTTPResponse:
-    """The agent and expiry for the page; the token only as the HttpOnly cookie, gone when the session ends."""
+def _sign_in_reply(signed_in: dict[str, Any], secure: bool) -> HTTPResponse:
+    """The agent and expiry for the page; the token only as the HttpOnly cookie, gone when the session ends.
+    `secure`: the console is served over HTTPS, so the browser must never send the cookie over plain HTTP."""
     expires = datetime.fromisoformat(signed_in["expires_at"])
     reply = response.json({"agent": signed_in["agent"], "expires_at": signed_in["expires_at"]}, status=201)
     reply.cookies[SESSION_COOKIE] = signed_in["token"]
@@ -79,6 +80,8 @@ def _sign_in_reply(signed_in: dict[str, Any]) -> HTTPResponse:
     cookie["samesite"] = "Strict"
     cookie["path"] = "/"
     cookie["max-age"] = max(0, int((expires - datetime.now(timezone.utc)).total_seconds()))
+    if secure:
+        cookie["secure"] = True
     return reply
 
 
@@ -87,9 +90,14 @@ def _signed_out(reply: HTTPResponse) -> HTTPResponse:
     return reply
 
 
-def create_app(backend: ConsoleBackend, rasa: RasaConversations, name: str = "alex_console") -> Sanic:
-    """The console app: its clients are passed in, so the stack (and a test) chooses which backend and Rasa."""
+def create_app(
+    backend: ConsoleBackend, rasa: RasaConversations, name: str = "alex_console", trusted_proxies: int = 0
+) -> Sanic:
+    """The console app: its clients are passed in, so the stack (and a test) chooses which backend and Rasa.
+    `trusted_proxies`: how many reverse proxies in front of it to believe about the browser's address and scheme
+    (X-Forwarded-For, X-Forwarded-Proto); with none, a client can claim neither."""
     app = Sanic(name, configure_logging=False)
+    app.config.PROXIES_COUNT = trusted_proxies
     app.config.REQUEST_MAX_SIZE = 64 * 1024  # a reply is at most 4000 characters; nothing else is larger
     app.config.FALLBACK_ERROR_FORMAT = "json"
     tickets = TicketActions(backend, rasa)
@@ -135,7 +143,8 @@ def create_app(backend: ConsoleBackend, rasa: RasaConversations, name: str = "al
         body = _body(request)
         # The browser's address (Sanic takes it from the forwarding headers of a proxy it is told to trust).
         address = (request.remote_addr or request.ip or "")[:64] or None
-        return _sign_in_reply(await backend.sign_in(body.get("email"), body.get("password"), address, _key(request)))
+        signed_in = await backend.sign_in(body.get("email"), body.get("password"), address, _key(request))
+        return _sign_in_reply(signed_in, secure=request.scheme == "https")
 
     @app.delete("/api/session", ignore_body=False)
     async def sign_out(request: Request) -> HTTPResponse:

@@ -11,7 +11,8 @@ from bot.settings import load_settings
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s helppage %(levelname)s %(message)s")
     settings = load_settings()
-    app = create_app(settings.identity_secret, settings.rasa_url)
+    app = create_app(settings.identity_secret, settings.rasa_url, settings.help_page_origins,
+                     settings.chat_token_ttl_seconds)
     app.run(host="127.0.0.1", port=settings.help_page_port, access_log=False, motd=False)
 
 

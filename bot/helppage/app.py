@@ -3,7 +3,8 @@
 It stands in for the platform, which in production already knows who is signed in and hands the widget a
 short-lived token signed with the identity secret. Here a dev-only demo sign-in picks one of the demo sellers;
 `GET /api/chat-token` then mints the token (`bot/identity.py`), which the widget presents to the web chat
-channel on every (re)connection and upload. The page itself never sees the secret.
+channel on every (re)connection and upload. The page itself never sees the secret. The sign-in and sign-out
+forms accept posts from this site's own pages only (login CSRF).
 
 The widget is our own JavaScript plus socket.io-client from the npm registry (bot/helppage/package.json, installed
 by `./alex`), all served from here: no CDN at run time.
@@ -31,7 +32,6 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 SOCKET_IO_CLIENT = HERE / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 DEMO_SELLERS = {"S1001": "Demo store S1001", "S1002": "Demo store S1002"}
-CHAT_TOKEN_TTL_SECONDS = 15 * 60
 _COOKIE = "alex_demo_seller"
 _STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _SECURITY_HEADERS = {
@@ -55,8 +55,22 @@ def _signed_in(request: Request, secret: str) -> str | None:
     return None
 
 
-def create_app(identity_secret: str, chat_url: str, name: str = "alex_help_page") -> Sanic:
-    """The help page app; `chat_url` is where browsers reach Rasa (its Socket.IO and upload endpoint)."""
+def _cross_site(request: Request, origins: list[str]) -> bool:
+    """Whether a browser says another site made this request: Origin (sent with every POST by current browsers;
+    "null" from a sandboxed frame or a data: page) or Fetch Metadata's Sec-Fetch-Site. A client that sends neither
+    is no browser page, so it carries no visitor's cookies to abuse."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in origins:
+        return True
+    return request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
+
+
+def create_app(
+    identity_secret: str, chat_url: str, origins: list[str], token_ttl_seconds: int, name: str = "alex_help_page"
+) -> Sanic:
+    """The help page app; `chat_url` is where browsers reach Rasa (its Socket.IO and upload endpoint), `origins`
+    where this page is served (the only sites its forms accept posts from), `token_ttl_seconds` how long a chat
+    token lives."""
     if not identity_secret:
         raise ValueError("the help page needs ALEX_IDENTITY_SECRET to mint chat tokens")
     app = Sanic(name, configure_logging=False)
@@ -66,6 +80,12 @@ def create_app(identity_secret: str, chat_url: str, name: str = "alex_help_page"
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src 'self' {chat_url} {chat_url.replace('http', 'ws', 1)}; frame-ancestors 'none'"
     )
+
+    @app.on_request
+    async def same_site_forms_only(request: Request) -> HTTPResponse | None:
+        if request.method == "POST" and _cross_site(request, origins):
+            return error_response(403, "cross_site_request", "This form only works from the help page itself.")
+        return None
 
     @app.on_response
     async def harden(_: Request, reply: HTTPResponse) -> None:
@@ -124,9 +144,10 @@ def create_app(identity_secret: str, chat_url: str, name: str = "alex_help_page"
         seller_id = _signed_in(request, identity_secret)
         if seller_id is None:
             return error_response(401, "not_signed_in", "Sign in to chat about your orders.")
-        token = mint_seller_token(seller_id, identity_secret, ttl_seconds=CHAT_TOKEN_TTL_SECONDS)
+        token = mint_seller_token(seller_id, identity_secret, ttl_seconds=token_ttl_seconds)
         reply = response.json({
-            "token": token, "seller_id": seller_id, "expires_at": int(time.time()) + CHAT_TOKEN_TTL_SECONDS,
+            "token": token, "seller_id": seller_id, "expires_at": int(time.time()) + token_ttl_seconds,
+            "expires_in": token_ttl_seconds,  # the browser's clock may be off: the widget counts from receipt
         })
         reply.headers["Cache-Control"] = "no-store"
         return reply

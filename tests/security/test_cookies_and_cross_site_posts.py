@@ -22,7 +22,6 @@ def _console_sign_in(console_url: str, settings: Settings, headers: dict[str, st
     }, headers={"X-Alex-Console": "1", "Idempotency-Key": uuid.uuid4().hex, **headers}, timeout=30)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the console's session cookie lacks Secure when served over HTTPS")
 def test_the_console_cookie_is_secure_behind_a_trusted_https_proxy(
     stack: tuple[Stack, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,7 +55,6 @@ def _post(settings: Settings, path: str, headers: dict[str, str]) -> requests.Re
                          headers=headers, allow_redirects=False, timeout=10)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the help page's demo sign-in accepts posts from any site")
 @pytest.mark.parametrize("path", ["/demo/sign-in", "/demo/sign-out"])
 @pytest.mark.parametrize("headers", [
     {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
