@@ -170,7 +170,9 @@ def _wanted(wants: list[str]) -> str:
 
 
 def summary_for_agents(tracker: Tracker, reason: str) -> str:
-    """A few lines an agent can act on: why, what the seller wants, the numbers, their words, what Alex did."""
+    """A few lines an agent can act on: why, what the seller wants, their words, what Alex did. The numbers in
+    play are not repeated here: they go in the ticket's own fields, which the backend keeps to the seller's own
+    orders and disputes (a number another seller owns, typed here, never reaches the agent as this seller's)."""
     user_events = [e for e in session_events(tracker) if e.get("event") == "user"]
     # Newest first: what the seller asked last is what they want now (earlier requests may have been answered).
     wants = list(dict.fromkeys(
@@ -182,12 +184,10 @@ def summary_for_agents(tracker: Tracker, reason: str) -> str:
         e.get("name") for e in session_events(tracker)
         if e.get("event") == "action" and str(e.get("name", "")).startswith("action_")
         and e.get("name") not in ("action_listen", "action_session_start", "action_extract_slots")))
-    orders, disputes = numbers_in_play(tracker)
     answers = {s: tracker.get_slot(s) for s in _INTERESTING_SLOTS if tracker.get_slot(s)}
     lines = [
         f"Why: {_REASONS.get(reason, reason)}.",
         f"Seller wants: {_wanted(wants)}.",
-        f"Numbers in play: {', '.join(orders + disputes) or 'none'}.",
     ]
     if answers:
         lines.append("Answers so far: " + ", ".join(f"{k}={v}" for k, v in answers.items()) + ".")

@@ -3,8 +3,6 @@ typed in the conversation (by mistake or as a probe) must not reach the agent as
 
 from __future__ import annotations
 
-import pytest
-
 from actions.escalation import ActionHandoff
 from tests.integration.conftest import chat, platform  # noqa: F401 (the actions' fixtures: real backend)
 from tests.integration.harness import Conversation
@@ -14,7 +12,6 @@ OWN_ORDER = "CJ2410180012349"  # S1001's
 OTHER_SELLERS_ORDER = "CJ2410190020001"  # S1002's
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the summary's numbers in play list another seller's number")
 def test_the_ticket_summary_lists_only_the_sellers_own_numbers(chat: Conversation, platform: Platform) -> None:
     chat.session = "numbers-owned"
     chat.says(f"agent please, about {OWN_ORDER} and {OTHER_SELLERS_ORDER}", "request_human_agent",
