@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from bot.channels.verified import Refused, checked_text
+from tests.channels.whatsapp_client import new_number
 
 
 @pytest.mark.parametrize("text", ["\ud800", "where is my order \udfff", "\ud83d refund"])
@@ -23,3 +24,12 @@ def test_the_seller_chat_answers_a_lone_surrogate_with_400_not_500(stack) -> Non
 
     reply = seller(stack[1]).send("where is my refund \ud800")
     assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_message"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: WhatsApp drops a lone surrogate without an answer")
+def test_whatsapp_answers_a_lone_surrogate_instead_of_dropping_it(stack, fake_graph_api) -> None:
+    from tests.channels.whatsapp_client import bodies, say
+
+    number = new_number()
+    answer = bodies(say(stack[1], fake_graph_api, number, "refund \ud800 please"))
+    assert "couldn't read" in answer and "type it again" in answer
