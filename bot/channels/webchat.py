@@ -6,7 +6,10 @@ connection (the claims never reach the message), the client picks `session_id` (
 `enter_room` became a coroutine). This channel keeps Rasa's wire shape but decides everything on the server:
 
 - connect: `auth.token` is verified (signature, audience, expiry); the socket's session keeps the seller and the
-  token's expiry, and a message after expiry is refused, so the token matters beyond the handshake.
+  token's expiry, and a message after expiry is refused, so the token matters beyond the handshake. At expiry the
+  socket is ended, and no delivery reaches it (socket_expiry.py).
+- `renew_token {token}`: a fresh token for the same seller extends the socket's life (`token_renewed
+  {expires_at}`); the widget sends one before expiry, so an active seller is never cut off.
 - `session_request {session_id?}`: the session id is only a *name*; the conversation is
   `web:<name>:<verified seller>`, so another seller's name leads to one's own, empty conversation. The socket
   joins that room (awaited when python-socketio makes it a coroutine), and the history comes back from the
@@ -17,7 +20,7 @@ connection (the claims never reach the message), the client picks `session_id` (
   verified seller; answers the evidence id and the signed reference the widget then sends with a message.
 
 Server events: `session_confirm {session_id, conversation_id, history}`, `bot_uttered {text, buttons?}`,
-`bot_typing {typing}`, `chat_error {code, message}`.
+`bot_typing {typing}`, `token_renewed {expires_at}`, `chat_error {code, message}`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
-import time
 import uuid
 from urllib.parse import unquote
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Text
@@ -45,6 +47,7 @@ from bot.channels.attachments import (
 )
 from bot.channels.backend_client import BackendRefused, BackendUnavailable, ChannelBackend
 from bot.channels.takeover import Takeover
+from bot.channels.socket_expiry import ExpiryTimers, emit_to_live_sockets, end_socket, has_expired
 from bot.channels.transcript import agent_label, transcript
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -68,7 +71,8 @@ _MAX_PACKET_BYTES = 64 * 1024
 
 
 class WebChatOutput(OutputChannel):
-    """Sends the bot's messages to every socket in the conversation's room (all the seller's tabs)."""
+    """Sends the bot's messages to every socket in the conversation's room (all the seller's tabs) whose token
+    is still valid."""
 
     @classmethod
     def name(cls) -> Text:
@@ -78,7 +82,7 @@ class WebChatOutput(OutputChannel):
         self.sio = sio
 
     async def _emit(self, conversation: Text, message: Dict[Text, Any]) -> None:
-        await self.sio.emit("bot_uttered", message, room=conversation)
+        await emit_to_live_sockets(self.sio, conversation, "bot_uttered", message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._emit(recipient_id, {"text": text, **agent_label(kwargs)})
@@ -189,6 +193,7 @@ class WebChatInput(InputChannel):
             client_manager=AsyncRedisManager(self.redis_url) if self.redis_url else None,
         )
         self.sio = sio
+        timers = ExpiryTimers(sio)
         chat = _AppAwareBlueprint(self._remember_app, sio, "/socket.io", "webchat_webhook", __name__)
 
         @chat.route("/", methods=["GET"])
@@ -205,6 +210,30 @@ class WebChatInput(InputChannel):
             except InvalidIdentity:
                 raise ConnectionRefused("unauthenticated")
             await sio.save_session(sid, {"seller_id": seller_id, "expires_at": expires_at})
+            timers.arm(sid, expires_at)
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str) -> None:
+            timers.disarm(sid)
+
+        @sio.on("renew_token")
+        async def renew_token(sid: str, data: Any = None) -> None:
+            session = await self._live_session(sid)
+            if session is None:
+                return
+            try:
+                seller_id, expires_at = verified_seller_claims(
+                    data.get("token") if isinstance(data, dict) else None, self.identity_secret)
+            except InvalidIdentity:
+                await self._refuse(sid, "unauthenticated", "The new sign-in could not be verified.")
+                return
+            if seller_id != session["seller_id"]:
+                await self._refuse(sid, "token_mismatch", "That sign-in is for another account; reload the page.")
+                return
+            session["expires_at"] = expires_at
+            await sio.save_session(sid, session)
+            timers.arm(sid, expires_at)
+            await sio.emit("token_renewed", {"expires_at": expires_at}, to=sid)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> None:
@@ -266,10 +295,9 @@ class WebChatInput(InputChannel):
         """The socket's session while its token is valid; after expiry the socket is told and disconnected."""
         assert self.sio is not None
         session = await self.sio.get_session(sid)
-        if time.time() < session["expires_at"]:
+        if not has_expired(session):
             return session
-        await self._refuse(sid, "token_expired", "Your sign-in has expired; reconnect with a new token.")
-        await self.sio.disconnect(sid)
+        await end_socket(self.sio, sid)
         return None
 
     def _agent(self) -> Any:

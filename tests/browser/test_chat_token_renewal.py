@@ -29,7 +29,6 @@ def short_lived_tokens(stack: tuple[Stack, Settings], monkeypatch: pytest.Monkey
         running.resume("helppage")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the widget never renews its token, so the chat stops at expiry")
 def test_the_widget_renews_its_token_and_the_chat_goes_on_past_the_first_tokens_expiry(
     page: Any, short_lived_tokens: Settings
 ) -> None:

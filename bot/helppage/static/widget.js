@@ -1,7 +1,8 @@
 // Alex's chat widget for the help page. Our own code over socket.io-client (served from this site, no CDN).
 //
 // The page gives it a short-lived seller token (GET /api/chat-token, minted by the platform's side); the token is
-// presented on every (re)connection and upload. The conversation lives on the server: after a reload or a
+// presented on every (re)connection and upload, and renewed on the open socket before it runs out (the server
+// ends a socket whose token has expired). The conversation lives on the server: after a reload or a
 // reconnect the widget asks for its session again and redraws the whole history the server sends back, so what
 // the seller sees is the server's record, never a copy kept in the browser. Only the session *name* is kept
 // (localStorage); the server combines it with the verified seller, so it grants nothing by itself.
@@ -12,7 +13,8 @@
   var MAX_CHARS = 2000;
   var OPEN_KEY = "alex-chat-open";
   var token = null;
-  var tokenExpiresAt = 0;
+  var tokenRenewAt = 0; // 80% into the token's life, counted on this computer's clock from when it arrived
+  var renewalTimer = null;
   var sellerId = null;
   var sessionName = null;
   var pending = []; // uploaded attachments waiting to be sent: {reference, filename, content_type}
@@ -127,16 +129,27 @@
 
   // ---- identity --------------------------------------------------------------------------------------------
   function freshToken() {
-    if (token && Date.now() / 1000 < tokenExpiresAt - 60) return Promise.resolve(token);
+    if (token && Date.now() < tokenRenewAt) return Promise.resolve(token);
     return fetch(config.tokenUrl, { credentials: "same-origin", cache: "no-store" }).then(function (reply) {
       if (!reply.ok) throw new Error("not signed in");
       return reply.json();
     }).then(function (body) {
       token = body.token;
-      tokenExpiresAt = body.expires_at;
+      tokenRenewAt = Date.now() + body.expires_in * 800;
       sellerId = body.seller_id;
       return token;
     });
+  }
+
+  // A new token on the same socket before the current one runs out: no reconnection, nothing missed.
+  function scheduleRenewal() {
+    clearTimeout(renewalTimer);
+    renewalTimer = setTimeout(function () {
+      if (!socket || !socket.connected) return;
+      freshToken().then(function (t) { socket.emit("renew_token", { token: t }); }, function () {
+        notice("Your sign-in has ended. Reload the page to sign in again.");
+      });
+    }, Math.max(0, tokenRenewAt - Date.now()));
   }
 
   function sessionKey() { return "alex-chat-session:" + sellerId; }
@@ -160,8 +173,10 @@
       retryDelay = 1000;
       setState("online", "online");
       notice("");
+      scheduleRenewal();
       socket.emit("session_request", { session_id: localStorage.getItem(sessionKey()) });
     });
+    socket.on("token_renewed", scheduleRenewal);
     socket.on("session_confirm", function (data) {
       sessionName = data.session_id;
       localStorage.setItem(sessionKey(), sessionName);
@@ -177,6 +192,7 @@
     socket.on("disconnect", function (reason) {
       setState("reconnecting", "reconnecting…");
       typingLine.hidden = true;
+      clearTimeout(renewalTimer);
       if (reason === "io server disconnect") { token = null; socket.connect(); }
     });
     socket.on("connect_error", function (error) {
