@@ -3,8 +3,8 @@
 It stands in for the platform, which in production already knows who is signed in and hands the widget a
 short-lived token signed with the identity secret. Here a dev-only demo sign-in picks one of the demo sellers;
 `GET /api/chat-token` then mints the token (`bot/identity.py`), which the widget presents to the web chat
-channel on every (re)connection and upload. The page itself never sees the secret. The sign-in and sign-out
-forms accept posts from this site's own pages only (login CSRF).
+channel on every (re)connection and upload, and renews on its open socket before it runs out. The page itself
+never sees the secret. The sign-in and sign-out forms accept posts from this site's own pages only (login CSRF).
 
 The widget is our own JavaScript plus socket.io-client from the npm registry (bot/helppage/package.json, installed
 by `./alex`), all served from here: no CDN at run time.
