@@ -30,6 +30,7 @@ _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
 _INDIRECT = re.compile(rb"[\x00\t\n\x0c\r ]*\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R")
 _LENGTH = re.compile(rb"/Length[\x00\t\n\x0c\r ]+(\d{1,10})(?!\d|[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R)")
+_OBJECT = re.compile(rb"\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+obj")
 _INDIRECT_KEYS = frozenset({b"Type", b"Subtype", b"Filter", b"DecodeParms"})
 _CHUNK = 64 * 1024
 
@@ -51,8 +52,9 @@ def _layers(data: bytes) -> tuple[bytes, list[bytes]]:
     """The file's bytes less the data of streams we could delimit, and what each stream inflated to.
 
     A stream's data is left out of the raw scan when it inflated (its output is scanned instead), or when its
-    direct /Length ends right at `endstream` with no `endstream` before (every reader then agrees where it ends,
-    so a photo's random bytes can't pose as names)."""
+    direct /Length ends right at `endstream` with no `endstream` and no object header (`9 0 obj`, where a
+    cross-reference offset could point a reader) inside: every reader then takes it as data only, and a photo's
+    random bytes can't pose as names."""
     view = memoryview(data)
     kept: list[bytes] = []
     inflated: list[bytes] = []
@@ -71,8 +73,9 @@ def _layers(data: bytes) -> tuple[bytes, list[bytes]]:
             inflated.append(output)
         length = _direct_length(window)
         if length is not None:
-            delimited = data.startswith(b"endstream", _skip_space(data, start + length)) and data.find(
-                b"endstream", start, start + length) == -1
+            delimited = (data.startswith(b"endstream", _skip_space(data, start + length))
+                         and data.find(b"endstream", start, start + length) == -1
+                         and not _OBJECT.search(data, start, start + length))
             if end is None and delimited and b"ObjStm" not in names:
                 end = start + length
             elif end is not None:

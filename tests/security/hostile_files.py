@@ -94,3 +94,19 @@ def png_bomb(side: int = 20_000) -> bytes:
 
     header = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])  # 1-bit greyscale
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def pdf_catalog_hidden_in_image_data() -> bytes:
+    """The catalog and its JavaScript sit inside an image stream's bytes (its /Length is exact), where only the
+    cross-reference table's offset leads a reader: a scanner that skips image data never sees them."""
+    hidden = (b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>"
+              b"\nendobj\n")
+    data = b"\xff\xd8\xff\xe0" + bytes(64) + hidden + bytes(64) + b"\xff\xd9"
+    image = b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /Filter /DCTDecode /Length %d >>\nstream\n" % (
+        len(data)) + data + b"\nendstream"
+    pdf = bytearray(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", *_PAGES, image]))
+    at = pdf.index(hidden)
+    row = b"%010d 00000 n \n" % at  # object 1 now points into the image's data
+    first = pdf.index(b"0000000000 65535 f \n") + 20
+    pdf[first:first + 20] = row
+    return bytes(pdf)

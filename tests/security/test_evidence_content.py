@@ -38,8 +38,9 @@ def test_a_gif_html_polyglot_is_stored_as_a_plain_gif_without_the_page(backend: 
 
 
 @pytest.mark.parametrize("build", [hostile_files.pdf_open_action_javascript, hostile_files.pdf_obfuscated_names,
-                                   hostile_files.pdf_javascript_in_object_stream],
-                         ids=["open-action", "obfuscated-names", "object-stream"])
+                                   hostile_files.pdf_javascript_in_object_stream,
+                                   hostile_files.pdf_catalog_hidden_in_image_data],
+                         ids=["open-action", "obfuscated-names", "object-stream", "hidden-in-image-data"])
 def test_a_pdf_that_runs_javascript_is_refused(backend: Backend, build) -> None:  # type: ignore[no-untyped-def]
     _, reply = upload(backend, build(), "application/pdf", "invoice.pdf")
     assert reply.status_code == 422, reply.text
