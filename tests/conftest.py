@@ -74,6 +74,10 @@ def make_settings(
         whatsapp_app_secret=secrets.token_urlsafe(32),
         whatsapp_verify_token=secrets.token_urlsafe(32),
         whatsapp_phone_number_id=graph_api.phone_number_id if graph_api else "100000000000001",
+        # Most tests chat as S1001, one turn after another: a budget no test reaches by chance (the limit tests
+        # spend a fresh sender's budget through the backend).
+        message_limit=400,
+        message_window_seconds=120,
     )
 
 

@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.attachments import InvalidReference, verified_attachments
 from bot.channels.backend_client import ChannelBackend
+from bot.channels.limits import DEFAULT_MESSAGES_IN_FLIGHT, MessageLimits, TooManyMessages, sender_key
 from bot.channels.takeover import Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -53,12 +54,15 @@ class SellerChatInput(InputChannel):
             identity_secret=configured(credentials.get("identity_secret"), "seller_chat identity_secret"),
             backend=ChannelBackend.from_credentials(credentials, "seller_chat"),
             max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
+            messages_in_flight=int(credentials.get("messages_in_flight") or DEFAULT_MESSAGES_IN_FLIGHT),
         )
 
     def __init__(self, identity_secret: str, backend: ChannelBackend,
-                 max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+                 max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+                 messages_in_flight: int = DEFAULT_MESSAGES_IN_FLIGHT) -> None:
         self.identity_secret = configured(identity_secret, "seller_chat identity_secret")
         self.takeover = Takeover(backend)
+        self.limits = MessageLimits(backend, messages_in_flight)
         self.max_message_chars = max_message_chars
 
     def _seller_from(self, request: Request) -> str:
@@ -92,15 +96,18 @@ class SellerChatInput(InputChannel):
             except InvalidReference:
                 return _error(400, "bad_attachments", "An attachment is not valid here; please upload it again.")
             try:
-                text = await checked_text(request.app.ctx.agent, sender_id, body.get("message"),
-                                          self.max_message_chars, attachments=bool(attachments))
+                with self.limits.in_flight(sender_id):
+                    text = await checked_text(request.app.ctx.agent, sender_id, body.get("message"),
+                                              self.max_message_chars, attachments=bool(attachments))
+                    await self.limits.spend(sender_key(seller_id, sender_id))
+                    collector = CollectingOutputChannel()
+                    message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=(
+                        message_metadata(sender_id, seller_id, self.identity_secret, attachments)))
+                    to_agent = await self.takeover.route(request.app.ctx.agent, message, on_new_message)
+            except TooManyMessages as refused:
+                return _error(refused.status, refused.code, refused.message, {"Retry-After": str(refused.retry_after)})
             except Refused as refused:
                 return _error(refused.status, refused.code, refused.message)
-
-            collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender_id, input_channel=self.name(),
-                                  metadata=message_metadata(sender_id, seller_id, self.identity_secret, attachments))
-            to_agent = await self.takeover.route(request.app.ctx.agent, message, on_new_message)
             # While a person holds the conversation the bot says nothing; `with_agent` tells the client why.
             return response.json({"conversation_id": sender_id, "messages": collector.messages,
                                   "with_agent": to_agent})

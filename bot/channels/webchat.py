@@ -46,8 +46,9 @@ from bot.channels.attachments import (
     verified_attachments,
 )
 from bot.channels.backend_client import BackendRefused, BackendUnavailable, ChannelBackend
-from bot.channels.takeover import Takeover
+from bot.channels.limits import DEFAULT_MESSAGES_IN_FLIGHT, MessageLimits, TooManyMessages, sender_key
 from bot.channels.socket_expiry import ExpiryTimers, emit_to_live_sockets, end_socket, has_expired
+from bot.channels.takeover import Takeover
 from bot.channels.transcript import agent_label, transcript
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -147,6 +148,7 @@ class WebChatInput(InputChannel):
             max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
             max_upload_bytes=int(credentials.get("max_upload_bytes") or DEFAULT_MAX_UPLOAD_BYTES),
             redis_url=str(credentials.get("socketio_redis_url") or "") or None,
+            messages_in_flight=int(credentials.get("messages_in_flight") or DEFAULT_MESSAGES_IN_FLIGHT),
         )
 
     def __init__(
@@ -157,10 +159,12 @@ class WebChatInput(InputChannel):
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         redis_url: str | None = None,
+        messages_in_flight: int = DEFAULT_MESSAGES_IN_FLIGHT,
     ) -> None:
         self.identity_secret = identity_secret
         self.backend = backend
         self.takeover = Takeover(backend)
+        self.limits = MessageLimits(backend, messages_in_flight)
         self.allowed_origins = allowed_origins
         self.max_message_chars = max_message_chars
         self.max_upload_bytes = max_upload_bytes
@@ -263,33 +267,45 @@ class WebChatInput(InputChannel):
             if conversation is None:
                 await self._refuse(sid, "no_session", "Send session_request first.")
                 return
-            data = data if isinstance(data, dict) else {}
             try:
-                attachments = self._verified_attachments(conversation, data.get("attachments"))
-                text = await checked_text(
-                    self._agent(), conversation, data.get("message", ""), self.max_message_chars,
-                    attachments=bool(attachments),
-                )
-            except Refused as refused:
+                with self.limits.in_flight(conversation):
+                    await self._answer(sid, session, conversation, data, on_new_message)
+            except TooManyMessages as refused:
                 await self._refuse(sid, refused.code, refused.message)
-                return
-            metadata = message_metadata(conversation, session["seller_id"], self.identity_secret, attachments)
-            await sio.emit("bot_typing", {"typing": True}, room=conversation)
-            try:
-                await self.takeover.route(self._agent(), UserMessage(
-                    text, WebChatOutput(sio), conversation, input_channel=self.name(), metadata=metadata,
-                ), on_new_message)
-            except Exception:  # a failed turn must not take the socket down; the seller gets a notice
-                logger.exception("webchat: handling a message of %s failed", conversation)
-                await self._refuse(sid, "internal_error", "Something went wrong; please try again.")
-            finally:
-                await sio.emit("bot_typing", {"typing": False}, room=conversation)
 
         @chat.route("/evidence", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
             return await self._upload(request)
 
         return chat
+
+    async def _answer(self, sid: str, session: dict[str, Any], conversation: str, data: Any,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """One message of the seller, within the conversation's in-flight cap: checked, counted, handed on."""
+        assert self.sio is not None
+        sio = self.sio
+        data = data if isinstance(data, dict) else {}
+        try:
+            attachments = self._verified_attachments(conversation, data.get("attachments"))
+            text = await checked_text(
+                self._agent(), conversation, data.get("message", ""), self.max_message_chars,
+                attachments=bool(attachments),
+            )
+            await self.limits.spend(sender_key(session["seller_id"], conversation))
+        except Refused as refused:
+            await self._refuse(sid, refused.code, refused.message)
+            return
+        metadata = message_metadata(conversation, session["seller_id"], self.identity_secret, attachments)
+        await sio.emit("bot_typing", {"typing": True}, room=conversation)
+        try:
+            await self.takeover.route(self._agent(), UserMessage(
+                text, WebChatOutput(sio), conversation, input_channel=self.name(), metadata=metadata,
+            ), on_new_message)
+        except Exception:  # a failed turn must not take the socket down; the seller gets a notice
+            logger.exception("webchat: handling a message of %s failed", conversation)
+            await self._refuse(sid, "internal_error", "Something went wrong; please try again.")
+        finally:
+            await sio.emit("bot_typing", {"typing": False}, room=conversation)
 
     async def _live_session(self, sid: str) -> dict[str, Any] | None:
         """The socket's session while its token is valid; after expiry the socket is told and disconnected."""

@@ -29,12 +29,14 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.backend_client import BackendError, BackendRefused, ChannelBackend
 from bot.channels.command_guard import offered_payloads
+from bot.channels.limits import DEFAULT_MESSAGES_IN_FLIGHT, MessageLimits, TooManyMessages, sender_key
 from bot.channels.takeover import Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -62,6 +64,7 @@ logger = logging.getLogger(__name__)
 CONVERSATION_PREFIX = "wa:"
 _MEDIA_TYPES = ("image", "video", "document")
 _SEEN_IN_PROCESS = 10_000
+TOO_MANY_MESSAGES = "utter_too_many_messages"  # domain.yml
 
 
 def conversation_of(number: str) -> str:
@@ -197,6 +200,7 @@ class WhatsAppInput(InputChannel):
             graph=graph,
             backend=backend,
             max_message_chars=int(c.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
+            messages_in_flight=int(c.get("messages_in_flight") or DEFAULT_MESSAGES_IN_FLIGHT),
             template=str(c.get("template") or ""),
             template_language=str(c.get("template_language") or "en"),
             list_label=str(c.get("list_button") or "Options"),
@@ -204,6 +208,7 @@ class WhatsAppInput(InputChannel):
 
     def __init__(self, app_secret: str, verify_token: str, identity_secret: str, graph: GraphApi,
                  backend: ChannelBackend, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+                 messages_in_flight: int = DEFAULT_MESSAGES_IN_FLIGHT,
                  template: str = "", template_language: str = "en", list_label: str = "Options") -> None:
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -211,6 +216,7 @@ class WhatsAppInput(InputChannel):
         self.graph = graph
         self.backend = backend
         self.takeover = Takeover(backend)
+        self.limits = MessageLimits(backend, messages_in_flight)
         self.max_message_chars = max_message_chars
         self.windows = ServiceWindows(backend)
         self.template, self.template_language, self.list_label = template, template_language, list_label
@@ -324,7 +330,18 @@ class WhatsAppInput(InputChannel):
         await self.graph.mark_read(message_id)
 
         conversation = conversation_of(number)
+        try:
+            with self.limits.in_flight(conversation):
+                await self._answer(message, message_id, number, conversation, on_new_message)
+        except TooManyMessages as refused:
+            if refused.first:  # one short reply for the whole burst, not one per message
+                await self._say(conversation, TOO_MANY_MESSAGES)
+
+    async def _answer(self, message: dict[str, Any], message_id: str, number: str, conversation: str,
+                      on_new_message: Callable[..., Awaitable[Any]]) -> None:
+        """A new message, within the conversation's in-flight cap: counted, then handed to the bot."""
         seller_id = await self._seller_of(number)
+        await self.limits.spend(sender_key(seller_id, conversation))
         text, attachments, not_stored = await self._content(message, conversation, seller_id)
         if text is None:
             return
@@ -336,6 +353,15 @@ class WhatsAppInput(InputChannel):
         output = WhatsAppOutput(self.graph, self.windows, self.template, self.template_language, self.list_label)
         message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
         await self.takeover.route(self._agent(), message, on_new_message)
+
+    async def _say(self, conversation: str, response: str) -> None:
+        """A response of the domain sent outside a turn (nothing is added to the conversation)."""
+        output = self.get_output_channel()
+        assert output is not None and self._agent().processor is not None
+        tracker = DialogueStateTracker(conversation, [])
+        message = await self._agent().processor.nlg.generate(response, tracker, output.name())
+        if message:
+            await output.send_response(conversation, message)
 
     async def _seller_of(self, number: str) -> str | None:
         try:
