@@ -79,8 +79,6 @@ def proof_needed(facts: dict[str, Any], reason: str | None) -> list[str]:
     table = facts.get("proof") or {}
     if reason in table:
         return list(table[reason])
-    if facts.get("kind", "store") != "store":
-        return []
     return _FALLBACK_PROOF.get(reason, _DEFAULT_PROOF)
 
 

@@ -163,14 +163,10 @@ def proof_requirements(order: Order) -> dict[str, list[str]]:
 
 
 def _required_proof(kind: OrderKind, reason: DisputeReason) -> tuple[str, ...]:
-    """Seed 002 §1c: for store orders, screenshots of the buyer's complaint, and the buyer's email address is a
-    must. Seeds 000 §2.3 and 001 §12: photos or videos of damaged or wrong products."""
-    needed: list[str] = []
-    # OUR OWN RULE: buyer email and complaint for store orders only (sample/wholesale/preorder have no buyer).
-    # Seed 002 §1c asks for them under store orders; its §2-4 ("the following steps are the same as that of
-    # orders") we read as the same steps, not a buyer who isn't there.
-    if kind is OrderKind.STORE:
-        needed += ["buyer_email", "buyer_complaint"]
+    """Seed 002 §1c: screenshots of the buyer's complaint, and the buyer's email address is a must; its §2-4 say
+    the steps for sample, wholesale and preorder orders "are the same as that of orders", so every kind needs
+    them. Seeds 000 §2.3 and 001 §12: photos or videos of damaged or wrong products."""
+    needed = ["buyer_email", "buyer_complaint"]
     if reason in _MEDIA_REASONS:
         needed.append("product_media")
     return tuple(needed)

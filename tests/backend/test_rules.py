@@ -124,14 +124,18 @@ def test_damaged_or_wrong_items_need_photos_or_video(backend: Backend, seller: s
     assert {e["id"] for e in dispute["evidence"]} >= {photo}
 
 
-def test_a_sellers_own_purchases_need_no_buyer_proof(backend: Backend, seller: str) -> None:
+def test_sample_wholesale_and_preorder_disputes_need_the_same_proof_as_store_orders(
+    backend: Backend, seller: str
+) -> None:
     for kind in ("sample", "wholesale", "preorder"):
         order = backend.new_order(seller, "dispatched", kind=kind)
         assert order["number"].startswith("ZF" if kind == "wholesale" else "CJ")
         proof = order["eligibility"]["dispute"]["proof"]
-        assert proof["delayed_order"] == [] and proof["damaged_product"] == ["product_media"]
-        dispute = backend.open_dispute(seller, order["number"], buyer_email=None, evidence_ids=[])
-        assert dispute["status"] == "open"
+        assert proof["delayed_order"] == ["buyer_email", "buyer_complaint"]
+        assert proof["damaged_product"] == ["buyer_email", "buyer_complaint", "product_media"]
+        reply = backend.post(f"/v1/sellers/{seller}/disputes",
+                             backend.dispute_body(seller, order["number"], buyer_email=None, evidence_ids=[]))
+        assert reply.json()["error"]["details"] == {"missing": ["buyer_email", "buyer_complaint"]}, kind
 
 
 def test_another_sellers_evidence_is_refused_like_unknown_evidence(backend: Backend, seller: str) -> None:
