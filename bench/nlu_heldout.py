@@ -3,6 +3,7 @@ the misses, order and dispute numbers (precision and recall of their exact value
 
     .venv/bin/python -m bench.nlu_heldout --set validation           # choose data, pipeline, thresholds here
     .venv/bin/python -m bench.nlu_heldout --set test --record        # the test set, reported as it comes out
+    .venv/bin/python -m bench.nlu_heldout --set fresh --record       # the fresh test set, once, when issue 10 ends
 
 The model is the one config.yml and data/ make (trained if stale), parsed in process by Rasa's own Agent. A
 message sent to the fallback counts as a miss, except for an out-of-scope message, where declining is right.
@@ -32,15 +33,27 @@ from bot.training import ensure_model
 SETS = {
     "validation": PROJECT_ROOT / "bench" / "nlu" / "validation_set.yml",
     "test": PROJECT_ROOT / "tests" / "nlu" / "test_set.yml",
+    # Written apart after the test set had been run once: the next once-only measurement.
+    "fresh": PROJECT_ROOT / "bench" / "nlu" / "fresh_test_set.yml",
 }
+NUMBER_ENTITIES = ("order_number", "dispute_number")  # the fresh set's authors named dispute numbers apart
 DECLINING = {"out_of_scope", "nlu_fallback"}
+
+
+def _canonical_value(value: Any) -> str:
+    """An annotated number as the platform writes it (a set may annotate "cj 2411…" without an explicit value)."""
+    try:
+        return canonical(str(value))
+    except MalformedNumber:
+        return str(value)
 
 
 def gold_examples(path: Path) -> list[dict[str, Any]]:
     """Each message with its intent and the numbers annotated in it (canonical values)."""
     data = load_data(str(path))
     return [{"text": m.get("text"), "intent": m.get("intent"),
-             "numbers": sorted({str(e["value"]) for e in m.get("entities") or [] if e["entity"] == "order_number"})}
+             "numbers": sorted({_canonical_value(e["value"]) for e in m.get("entities") or []
+                                if e["entity"] in NUMBER_ENTITIES})}
             for m in data.intent_examples]
 
 
@@ -135,7 +148,7 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="print every missed message (validation only)")
     parser.add_argument("--record", action="store_true", help="write bench/results/nlu_heldout_<set>.json")
     args = parser.parse_args()
-    if (args.thresholds or args.misses) and args.set == "test":
+    if (args.thresholds or args.misses) and args.set != "validation":
         parser.error("thresholds and data are chosen on the validation set only")
     model = ensure_model()
     gold = gold_examples(SETS[args.set])

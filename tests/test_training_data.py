@@ -12,6 +12,7 @@ from bot.settings import PROJECT_ROOT
 from tests.nlu_data import (
     NEVER_TYPED,
     LeakCheck,
+    fresh_test_examples,
     held_out_test_examples,
     training_examples,
     validation_examples,
@@ -31,6 +32,10 @@ def test_no_validation_message_nor_a_near_copy_of_one_is_in_the_training_data() 
     assert not _leaks(validation_examples())
 
 
+def test_no_fresh_test_message_nor_a_near_copy_of_one_is_in_the_training_data() -> None:
+    assert not _leaks(fresh_test_examples())
+
+
 def test_the_leak_check_refuses_copies_with_other_punctuation_and_with_one_word_changed() -> None:
     check = LeakCheck(["where is my refund for order CJ2410180012345"])
     assert check.leaked("Where is my refund for order CJ2410180012345?!")
@@ -43,6 +48,7 @@ def test_the_written_sets_cover_every_intent_the_bot_is_trained_on() -> None:
     trained = {i for _, i in training_examples()} - NEVER_TYPED
     assert {i for _, i in held_out_test_examples()} == trained
     assert {i for _, i in validation_examples()} == trained
+    assert {i for _, i in fresh_test_examples()} == trained
 
 
 def _rasa(*args: str) -> subprocess.CompletedProcess:
