@@ -4,6 +4,7 @@ needed), not by the intents on the way. The format is in bench/conversations/FOR
 
     .venv/bin/python -m bench.conversations --split dev            # the development half (tune on this one)
     .venv/bin/python -m bench.conversations --split test --record  # the test half, once, results committed
+    .venv/bin/python -m bench.conversations --split test2 --record # the fresh test set (fresh/), once, at the end
     .venv/bin/python -m bench.conversations --only p1-03 -v        # one conversation, with its transcript
 
 It starts its own stack (backend, action server, Rasa) on free loopback ports with a fresh database, makes each
@@ -37,6 +38,9 @@ from tests.conftest import make_settings
 from tests.platform import TINY_PNG, Platform
 
 CASES = PROJECT_ROOT / "bench" / "conversations" / "cases"
+# Written apart after the test half had been run once: split test2, the next once-only measurement.
+FRESH_CASES = PROJECT_ROOT / "bench" / "conversations" / "fresh"
+SPLITS = ("dev", "test", "test2")
 MAX_TURNS = 25
 PATTERNS = {
     0: "everyday requests",
@@ -109,8 +113,8 @@ def load_cases(split: str | None, only: set[str] | None = None, folder: Path = C
 def check_case(case: Any, source: str) -> None:
     """Refuse a conversation the runner could only misjudge (FORMAT.md)."""
     where = f"{source}:{case.get('id') if isinstance(case, dict) else case!r}"
-    if not isinstance(case, dict) or not case.get("id") or case.get("split") not in ("dev", "test"):
-        raise CaseError(f"{where}: needs an id and split dev or test")
+    if not isinstance(case, dict) or not case.get("id") or case.get("split") not in SPLITS:
+        raise CaseError(f"{where}: needs an id and a split ({', '.join(SPLITS)})")
     if not case.get("script"):
         raise CaseError(f"{where}: needs a script")
     if "ticket" not in (case.get("expect") or {}):
@@ -441,14 +445,15 @@ def print_report(summary: dict[str, Any], outcomes: list[Outcome], verbose: bool
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="dev")
     parser.add_argument("--only", nargs="*", help="conversation ids")
     parser.add_argument("--pattern", type=int, help="only this pattern")
     parser.add_argument("--record", action="store_true", help="write bench/results/conversations_<split>.json")
-    parser.add_argument("--cases", type=Path, default=CASES, help="the folder of conversation files")
+    parser.add_argument("--cases", type=Path, help="the folder of conversation files (default: the split's)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every transcript")
     args = parser.parse_args()
-    cases = load_cases(args.split, set(args.only) if args.only else None, args.cases)
+    folder = args.cases or (FRESH_CASES if args.split == "test2" else CASES)
+    cases = load_cases(args.split, set(args.only) if args.only else None, folder)
     if args.pattern is not None:
         cases = [c for c in cases if int(c.get("pattern", 0)) == args.pattern]
     model = ensure_model()
