@@ -120,6 +120,7 @@ def stack(
     settings = make_settings(state, graph_api=fake_graph_api)
     running = Stack(settings, trained_model, state / "logs")
     running.start()
+    fake_graph_api.subscribe(f"{settings.rasa_url}/webhooks/whatsapp/webhook", settings.whatsapp_app_secret)
     try:
         yield running, settings
     finally:
