@@ -13,6 +13,8 @@ from bot.backend import rules
 from bot.backend.models import (
     Agent,
     AuditEntry,
+    AuthorKind,
+    DeliveryState,
     Dispute,
     Evidence,
     Handoff,
@@ -266,6 +268,7 @@ def ticket_message_view(message: TicketMessage) -> dict[str, Any]:
         "body": message.body,
         "internal": message.internal,
         "delivery_state": message.delivery_state.value,
+        "delivery_error": message.delivery_error,
         "external_id": message.external_id,
         "evidence_ids": list(message.evidence_ids or []),
         "created_at": iso(message.created_at),
@@ -294,6 +297,8 @@ def ticket_view(ticket: Ticket, internal_notes: bool = False) -> dict[str, Any]:
         "first_responded_at": iso(ticket.first_responded_at),
         "solved_at": iso(ticket.solved_at),
         "messages": [ticket_message_view(m) for m in ticket.messages if internal_notes or not m.internal],
+        "undelivered_replies": [m.id for m in ticket.messages
+                                if m.author_kind is AuthorKind.AGENT and m.delivery_state is DeliveryState.FAILED],
     }
 
 

@@ -293,9 +293,13 @@ def begin_delivery(session: Session, agent: Agent, ticket: Ticket, message_id: i
 
 
 def set_delivery(session: Session, ticket: Ticket, message_id: int, state: DeliveryState) -> TicketMessage:
-    """How far a reply got; it ends the delivery attempt under way, if any."""
+    """How far a reply got; it ends the delivery attempt under way, if any. The console only knows its reply
+    reached the channel (`sent`): what the channel reported during this attempt (delivered, read, or failed on
+    WhatsApp, domain/reply_delivery.py) is further along and stands."""
     message = _agent_reply(ticket, message_id)
-    message.delivery_state = state
+    began, reported = message.delivery_attempt_at, message.delivery_reported_at
+    if not (state is DeliveryState.SENT and began is not None and reported is not None and reported >= began):
+        message.delivery_state = state
     message.delivery_attempt_at = None
     return message
 

@@ -1,7 +1,13 @@
 """The backend's tables, one module per domain; everything is importable from here."""
 
 from bot.backend.models.base import Base, utcnow
-from bot.backend.models.channels import OutboundStatus, WhatsAppContact, WhatsAppInbound, WhatsAppStatus
+from bot.backend.models.channels import (
+    OutboundStatus,
+    WhatsAppContact,
+    WhatsAppInbound,
+    WhatsAppOutbound,
+    WhatsAppStatus,
+)
 from bot.backend.models.disputes import (
     ACTIVE_DISPUTE_STATUSES,
     Dispute,

@@ -1,12 +1,13 @@
 """State the WhatsApp channel keeps in the backend, so it survives restarts and is shared by replicas:
 which inbound messages were already handled (Meta redelivers), each number's last inbound time (the 24-hour
-window for free-form replies), and the status updates of our outbound messages."""
+window for free-form replies), the status updates of our outbound messages, and which of them carried an agent's
+reply."""
 
 from __future__ import annotations
 
 import enum
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
 
 from bot.backend.models.base import Base, db_enum, utcnow
 
@@ -50,4 +51,17 @@ class WhatsAppStatus(Base):
     at = Column(DateTime, nullable=False)
     recipient = Column(String(20), nullable=False)
     errors = Column(JSON, nullable=False)
+    recorded_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class WhatsAppOutbound(Base):
+    """One of our outbound messages and the agent reply it carried, if any. The status webhook and the channel's
+    report of the send may arrive in either order: whichever comes first creates the row (the primary key decides
+    between them), so the second always finds the first."""
+
+    __tablename__ = "whatsapp_outbound"
+
+    message_id = Column(String(128), primary_key=True)
+    ticket_message_id = Column(Integer, ForeignKey("ticket_messages.id"), index=True)
+    template = Column(Boolean(create_constraint=False), nullable=False, default=False)
     recorded_at = Column(DateTime, nullable=False, default=utcnow)

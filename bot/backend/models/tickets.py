@@ -180,6 +180,8 @@ class TicketMessage(Base):
     internal = Column(Boolean(create_constraint=False), nullable=False, default=False)
     delivery_state = Column(db_enum(DeliveryState), nullable=False)
     delivery_attempt_at = Column(DateTime)  # the attempt under way that alone may deliver the reply (None: none)
+    delivery_error = Column(String(500))  # why the channel could not deliver the reply (WhatsApp's error)
+    delivery_reported_at = Column(DateTime)  # when the channel last reported on the reply (it outranks the console)
     external_id = Column(String(128))  # the channel's message id: a redelivered message is recorded once
     evidence_ids = Column(JSON, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)

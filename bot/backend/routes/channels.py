@@ -4,12 +4,12 @@ replicas)."""
 
 from __future__ import annotations
 
-from bot.backend.domain import limits, whatsapp
+from bot.backend.domain import limits, reply_delivery, whatsapp
 from bot.backend.errors import ApiError
 from bot.backend.operations import Call, Reply, Role, Router
 from bot.backend.schemas import requests as rq
 from bot.backend.schemas import responses as rs
-from bot.backend.views import iso
+from bot.backend.views import iso, ticket_message_view
 
 router = Router(Role.ASSISTANT, "channels")
 
@@ -50,9 +50,30 @@ def record_inbound(call: Call) -> Reply:
 def record_status(call: Call) -> Reply:
     message_id = _message_id(call.params["message_id"])
     b = call.body
-    first = whatsapp.record_status(call.session, message_id, b.status, b.at, b.recipient,
-                                   [e.dict(exclude_none=True) for e in b.errors], call.now)
-    return Reply(200, {"message_id": message_id, "status": b.status.value, "duplicate": not first})
+    errors = [e.dict(exclude_none=True) for e in b.errors]
+    first = whatsapp.record_status(call.session, message_id, b.status, b.at, b.recipient, errors, call.now)
+    follow = reply_delivery.on_status(call.session, message_id, b.status, errors, call.now) if first else {}
+    return Reply(200, {"message_id": message_id, "status": b.status.value, "duplicate": not first, **follow})
+
+
+@router.post("/v1/channels/whatsapp/agent-replies/{ticket}/{message_id}/attempts", body=rq.AgentReplyAttempt,
+             response=rs.AgentReplyAttemptRecorded, replay=True,
+             not_found=("message_not_found", "agent message on this ticket"),
+             summary="Record one attempt of the WhatsApp channel to deliver an agent's reply: the message id "
+                     "WhatsApp gave it (its status webhooks then move the reply's delivery state), or the error "
+                     "WhatsApp refused it with at once (the reply is failed and flagged on the ticket). Answers "
+                     "whether to resend it as the approved template (refused outside the 24-hour window).",
+             errors=[(404, "ticket_not_found"), (404, "message_not_found"), (422, "malformed_number"),
+                     (422, "validation_failed")])
+def record_agent_reply_attempt(call: Call) -> Reply:
+    try:
+        message_id = int(call.params["message_id"])
+    except ValueError:
+        raise ApiError(404, "message_not_found", "No such agent message on this ticket.") from None
+    b = call.body
+    message, follow = reply_delivery.record_attempt(call.session, call.params["ticket"], message_id,
+                                                    b.whatsapp_message_id, b.template, b.error, call.now)
+    return Reply(200, {"message": ticket_message_view(message), **follow})
 
 
 @router.post("/v1/channels/message-admissions", body=rq.MessageAdmissionRequest, response=rs.MessageAdmission,

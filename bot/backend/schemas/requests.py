@@ -189,6 +189,14 @@ class WhatsAppStatusRequest(Model):
     _utc = validator("at", allow_reuse=True)(utc_naive)
 
 
+class AgentReplyAttempt(Model):
+    """One attempt of the WhatsApp channel to deliver an agent's reply: WhatsApp's message id, or its error."""
+
+    whatsapp_message_id: Optional[text(128)] = None  # type: ignore[valid-type]
+    template: StrictBool = False
+    error: Optional[text(500)] = None  # type: ignore[valid-type]
+
+
 # ------------------------------------------------------------------ platform
 
 

@@ -276,6 +276,7 @@ class TicketMessageOut(Out):
     body: str
     internal: bool
     delivery_state: DeliveryState
+    delivery_error: Optional[str]  # why the channel could not deliver it (WhatsApp's error)
     external_id: Optional[str]
     evidence_ids: List[str]
     created_at: datetime
@@ -306,6 +307,7 @@ class TicketOut(Out):
     first_responded_at: Optional[datetime]
     solved_at: Optional[datetime]
     messages: List[TicketMessageOut]
+    undelivered_replies: List[int]  # agent replies that did not reach the seller (ids of messages): flagged
 
 
 class QueuePlace(Out):
@@ -352,10 +354,25 @@ class MessageAdmission(Out):
     first_refusal: bool
 
 
+class AgentReplyToResend(Out):
+    ticket: str
+    message_id: int
+    body: str
+
+
 class StatusRecorded(Out):
     message_id: str
     status: OutboundStatus
     duplicate: bool
+    # The agent reply this message carried, when WhatsApp refused it outside the window: resend it as the template.
+    resend_as_template: bool = False
+    agent_reply: Optional[AgentReplyToResend] = None
+
+
+class AgentReplyAttemptRecorded(Out):
+    message: TicketMessageOut
+    resend_as_template: bool = False
+    agent_reply: Optional[AgentReplyToResend] = None
 
 
 class WhatsAppLink(Out):

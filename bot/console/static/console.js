@@ -351,6 +351,10 @@
     $("ticket-channel").textContent = ticket.channel;
     $("ticket-reasons").textContent = ticket.reasons.join(", ");
     $("ticket-summary").textContent = ticket.summary;
+    var undelivered = ticket.undelivered_replies || [];
+    $("undelivered").hidden = undelivered.length === 0;
+    $("undelivered").textContent = undelivered.length === 1 ? "1 reply did not reach the seller: see it in the thread."
+      : undelivered.length + " replies did not reach the seller: see them in the thread.";
 
     $("claim").hidden = !(active && !mine && (!detail.assignee || detail.assignee.id === state.me.id));
     $("hand-back").hidden = !mine;
@@ -437,6 +441,9 @@
         if (message.author_kind === "agent" && !message.internal) {
           meta.appendChild(el("span", { className: "delivery", "data-state": message.delivery_state,
             text: message.delivery_state }));
+          if (message.delivery_error) {  // why WhatsApp refused it (and whether it went out again as the template)
+            meta.appendChild(el("span", { className: "delivery-error", text: message.delivery_error }));
+          }
           if (message.delivery_state === "failed") {
             var retry = el("button", { type: "button", className: "retry", "data-retry": String(message.id),
               text: "Retry" });
