@@ -149,15 +149,35 @@ class ChannelBackend:
             raise BackendUnavailable("the backend has no message admission endpoint")
         return bool(body["admitted"]), int(body["retry_after_seconds"]), bool(body["first_refusal"])
 
-    async def record_whatsapp_status(self, message_id: str, status_update: dict[str, Any]) -> None:
-        """Record a status update (sent, delivered, read, failed) of one of our outbound messages."""
+    async def record_whatsapp_status(self, message_id: str, status_update: dict[str, Any]) -> dict[str, Any]:
+        """Record a status update (sent, delivered, read, failed) of one of our outbound messages; the answer
+        names the agent reply it belongs to, if any, and whether to resend it as the template."""
         key = f"wa-status:{message_id}:{status_update.get('status')}"[:128]
-        status, _ = await self.call(
+        status, body = await self.call(
             "PUT", f"/v1/channels/whatsapp/statuses/{_segment(message_id)}",
             json=status_update, headers={"Idempotency-Key": key},
         )
         if status == 404:
             raise BackendUnavailable("the backend has no WhatsApp status endpoint")
+        return body if isinstance(body, dict) else {}
+
+    async def record_agent_reply_attempt(self, ticket: str, message_id: int, whatsapp_message_id: str | None,
+                                         template: bool, error: str) -> dict[str, Any]:
+        """One attempt to deliver an agent's reply on WhatsApp: the message id WhatsApp gave it, or the error it
+        was refused with at once (the backend marks the reply failed and flags the ticket); the answer says
+        whether to resend it as the template."""
+        body: dict[str, Any] = {"template": template}
+        if whatsapp_message_id:
+            body["whatsapp_message_id"] = whatsapp_message_id
+        else:
+            body["error"] = error[:500] or "refused"
+        status, answer = await self.call(
+            "POST", f"/v1/channels/whatsapp/agent-replies/{_segment(ticket)}/{message_id}/attempts",
+            json=body, headers={"Idempotency-Key": f"wa-attempt:{whatsapp_message_id or uuid.uuid4().hex}"[:128]},
+        )
+        if status == 404:
+            raise BackendRefused(404, "message_not_found", "No such agent reply on that ticket.")
+        return answer if isinstance(answer, dict) else {}
 
     async def upload_evidence(
         self,

@@ -10,11 +10,12 @@ hold several messages and status updates). Each message is handled once: the bac
 unique constraint (`PUT /v1/channels/whatsapp/inbound/{id}`), so a redelivery is ignored across restarts and
 replicas. Status updates of our messages are recorded in the backend, never answered.
 
-The conversation is `wa:<number without +>`. The number's seller comes from the backend
-(`GET /v1/identities/whatsapp/{+number}`); an unknown number gets no binding, so the actions give general answers
-only. Typed text never acts as a command (command_guard); a button or list reply is mapped back to the payload
-the bot offered through a digest id, so a forged id does nothing. Images, videos and documents are downloaded
-from the Graph API and stored as the seller's evidence in the backend; the channel puts them into metadata.
+The conversation is `wa:<number without +>`, or `wa:<business-scoped user id>` for a seller known only by a
+WhatsApp username (a message with `user_id` and no `from`). The number's seller comes from the backend
+(`GET /v1/identities/whatsapp/{+number}`); an unknown number, and a username (which can't be linked yet), gets no
+binding, so the actions give general answers only and say the account must be linked. Every message is answered
+(whatsapp_inbound.py says how); the 24-hour window counts from the message's own timestamp. Status updates and
+errors Meta reports: whatsapp_status.py; sending: whatsapp_output.py.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import time
 from collections import OrderedDict
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -34,50 +33,33 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.backend_client import BackendError, BackendRefused, ChannelBackend
-from bot.channels.command_guard import offered_payloads
+from bot.channels.backend_client import BackendError, ChannelBackend
 from bot.channels.limits import DEFAULT_MESSAGES_IN_FLIGHT, MessageLimits, TooManyMessages, sender_key
-from bot.channels.takeover import Takeover
+from bot.channels.takeover import AGENT_HOLDS, Takeover
 from bot.channels.verified import (
     DEFAULT_MAX_MESSAGE_CHARS,
     FILE_REFUSALS_KEY,
     FILES_NOT_STORED_KEY,
-    SHARE_EVIDENCE,
-    Refused,
-    checked_text,
     configured,
     message_metadata,
 )
-from bot.channels.whatsapp_graph import (
-    WINDOW_SECONDS,
-    GraphApi,
-    GraphError,
-    button_messages,
-    payload_for,
-    template_message,
-    text_messages,
+from bot.channels.whatsapp_graph import GraphApi
+from bot.channels.whatsapp_inbound import Content, InboundReader, iso, read_by_alex, sent_at
+from bot.channels.whatsapp_output import (
+    ServiceWindows,
+    WhatsAppOutput,
+    conversation_of,
+    e164,
+    is_number,
+    valid_sender,
 )
+from bot.channels.whatsapp_status import StatusReports
 from bot.http_auth import error_response as _error
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_PREFIX = "wa:"
-_MEDIA_TYPES = ("image", "video", "document")
 _SEEN_IN_PROCESS = 10_000
 TOO_MANY_MESSAGES = "utter_too_many_messages"  # domain.yml
-
-
-def conversation_of(number: str) -> str:
-    return f"{CONVERSATION_PREFIX}{number}"
-
-
-def number_of(conversation: str) -> str:
-    return conversation.removeprefix(CONVERSATION_PREFIX)
-
-
-def e164(number: str) -> str:
-    """WhatsApp sends numbers as digits; the backend names them in E.164 (with '+')."""
-    return number if number.startswith("+") else f"+{number}"
 
 
 def signature_valid(body: bytes, header: str | None, app_secret: str) -> bool:
@@ -86,94 +68,6 @@ def signature_valid(body: bytes, header: str | None, app_secret: str) -> bool:
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), expected)
-
-
-def _iso(unix_seconds: Any) -> str:
-    try:
-        moment = datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        moment = datetime.now(tz=timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-class ServiceWindows:
-    """When each number last wrote to us: free-form messages are allowed for 24 hours after that.
-
-    Known in this process from the messages it handled; otherwise from the backend (the identity lookup carries
-    `last_inbound_at`), so an agent's reply sent through another replica respects the window too.
-    """
-
-    def __init__(self, backend: ChannelBackend) -> None:
-        self.backend = backend
-        self._last_inbound: dict[str, float] = {}
-
-    def touch(self, number: str, at: float) -> None:
-        self._last_inbound[number] = max(at, self._last_inbound.get(number, 0.0))
-
-    async def is_open(self, number: str, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        last = self._last_inbound.get(number)
-        if last is None:
-            try:
-                linked = await self.backend.linked_seller(e164(number))
-            except BackendError as error:
-                logger.warning("whatsapp: window of %s unknown (%s); treating it as closed", number, error)
-                return False
-            if linked is None or not linked.last_inbound_at:
-                return False
-            last = datetime.fromisoformat(linked.last_inbound_at.replace("Z", "+00:00")).timestamp()
-        return now - last < WINDOW_SECONDS
-
-
-class WhatsAppOutput(OutputChannel):
-    """Sends the bot's (or an agent's) messages to a WhatsApp number, within WhatsApp's limits.
-
-    Inside the 24-hour window: text, reply buttons or lists. Outside it: the configured template with the text,
-    because WhatsApp refuses free-form messages there.
-    """
-
-    @classmethod
-    def name(cls) -> Text:
-        return "whatsapp"
-
-    def __init__(self, graph: GraphApi, windows: ServiceWindows, template: str, template_language: str,
-                 list_label: str) -> None:
-        self.graph = graph
-        self.windows = windows
-        self.template = template
-        self.template_language = template_language
-        self.list_label = list_label
-
-    async def _deliver(self, recipient_id: Text, messages: list[dict[str, Any]], text: str) -> None:
-        number = number_of(recipient_id)
-        if not await self.windows.is_open(number):
-            if not self.template:
-                self.graph.record_failure("send outside the 24-hour window", None, f"no template for {number}")
-                return
-            messages = [template_message(self.template, self.template_language, text)]
-        for message in messages:
-            await self.graph.send(number, message)
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._deliver(recipient_id, text_messages(text), text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: list[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self._deliver(recipient_id, button_messages(text, buttons, self.list_label), text)
-
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: list[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._deliver(recipient_id, [{"type": "image", "image": {"link": image}}], image)
-
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        """A ready WhatsApp message object (with its own `type`), e.g. a template chosen by a response."""
-        if isinstance(json_message.get("type"), str):
-            await self._deliver(recipient_id, [json_message], str(json_message.get("text", "")))
 
 
 class WhatsAppInput(InputChannel):
@@ -217,16 +111,17 @@ class WhatsAppInput(InputChannel):
         self.backend = backend
         self.takeover = Takeover(backend)
         self.limits = MessageLimits(backend, messages_in_flight)
-        self.max_message_chars = max_message_chars
         self.windows = ServiceWindows(backend)
-        self.template, self.template_language, self.list_label = template, template_language, list_label
+        self.output = WhatsAppOutput(graph, self.windows, backend, template, template_language, list_label)
+        self.reader = InboundReader(graph, backend, max_message_chars, self._agent)
+        self.statuses = StatusReports(backend, graph, self.output)
         self.app: Sanic | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task] = set()
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """For messages Rasa sends outside a turn (an agent's reply in issue 6), respecting the 24-hour window."""
-        return WhatsAppOutput(self.graph, self.windows, self.template, self.template_language, self.list_label)
+        return self.output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("whatsapp_webhook", __name__)
@@ -234,7 +129,9 @@ class WhatsAppInput(InputChannel):
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             self.app = request.app
-            return response.json({"status": "ok", "graph_failures": len(self.graph.failures)})
+            recent = [{"what": f.what, "status": f.status, "detail": f.detail[:200]} for f in self.graph.failures]
+            return response.json({"status": "ok", "graph_failures": len(self.graph.failures),
+                                  "recent_failures": recent[-10:]})
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -270,8 +167,9 @@ class WhatsAppInput(InputChannel):
                 if phone_number_id and str(phone_number_id) != self.graph.phone_number_id:
                     logger.warning("whatsapp: delivery for another phone number (%s) ignored", phone_number_id)
                     continue
+                self.statuses.errors(value)
                 for status in value.get("statuses") or []:
-                    await self._guarded(self._record_status(status), "status update")
+                    await self._guarded(self.statuses.record(status), "status update")
                 for message in value.get("messages") or []:
                     await self._guarded(self._handle_message(message, on_new_message), "message")
 
@@ -283,25 +181,6 @@ class WhatsAppInput(InputChannel):
         except Exception:
             logger.exception("whatsapp: handling a %s failed", what)
 
-    async def _record_status(self, status: dict[str, Any]) -> None:
-        message_id = status.get("id")
-        if not isinstance(message_id, str):
-            return
-        recipient = str(status.get("recipient_id") or "")
-        update: dict[str, Any] = {"status": status.get("status"), "at": _iso(status.get("timestamp")),
-                                  "recipient": e164(recipient)}
-        if status.get("errors"):
-            logger.warning("whatsapp: message %s failed: %s", message_id, status["errors"])
-            update["errors"] = [
-                {"code": int(e.get("code") or 0), "title": str(e.get("title") or "error")[:200],
-                 "message": str(e.get("message") or (e.get("error_data") or {}).get("details") or "")[:1000] or None}
-                for e in status["errors"][:10] if isinstance(e, dict)
-            ]
-        try:
-            await self.backend.record_whatsapp_status(message_id, update)
-        except BackendError as error:
-            logger.warning("whatsapp: status of %s not recorded: %s", message_id, error)
-
     def _first_sight(self, message_id: str) -> bool:
         """This process has not seen the id yet (a fast first filter before the backend's authoritative one)."""
         if message_id in self._seen:
@@ -312,123 +191,75 @@ class WhatsAppInput(InputChannel):
         return True
 
     async def _handle_message(self, message: dict[str, Any], on_new_message: Callable[..., Awaitable[Any]]) -> None:
-        message_id, number = message.get("id"), message.get("from")
-        if not isinstance(message_id, str) or not isinstance(number, str) or not number.isdigit():
+        # A seller known only by a username comes with a business-scoped `user_id` and no `from`.
+        message_id, sender = message.get("id"), message.get("from") or message.get("user_id")
+        if not isinstance(message_id, str) or not valid_sender(sender):
             logger.warning("whatsapp: message without id or sender ignored")
             return
         if not self._first_sight(message_id):
             return
-        received_at = _iso(message.get("timestamp"))
-        try:
-            if not await self.backend.record_whatsapp_inbound(message_id, e164(number), received_at):
-                logger.info("whatsapp: duplicate delivery of %s ignored", message_id)
-                return
-        except BackendError as error:
-            # Without the backend only this process's memory dedupes: answer rather than stay silent.
-            logger.warning("whatsapp: inbound %s not recorded (%s); handling it once here", message_id, error)
-        self.windows.touch(number, time.time())
+        written_at = sent_at(message)
+        if is_number(sender):  # the backend keeps numbers only: a username's messages are deduplicated here
+            try:
+                if not await self.backend.record_whatsapp_inbound(message_id, e164(sender), iso(written_at)):
+                    logger.info("whatsapp: duplicate delivery of %s ignored", message_id)
+                    return
+            except BackendError as error:
+                # Without the backend only this process's memory dedupes: answer rather than stay silent.
+                logger.warning("whatsapp: inbound %s not recorded (%s); handling it once here", message_id, error)
+        self.windows.touch(sender, written_at)  # when the seller wrote, not when Meta got it to us
         await self.graph.mark_read(message_id)
 
-        conversation = conversation_of(number)
+        conversation = conversation_of(sender)
         try:
             with self.limits.in_flight(conversation):
-                await self._answer(message, message_id, number, conversation, on_new_message)
+                await self._answer(message, message_id, sender, conversation, on_new_message)
         except TooManyMessages as refused:
             if refused.first:  # one short reply for the whole burst, not one per message
                 await self._say(conversation, TOO_MANY_MESSAGES)
 
-    async def _answer(self, message: dict[str, Any], message_id: str, number: str, conversation: str,
+    async def _answer(self, message: dict[str, Any], message_id: str, sender: str, conversation: str,
                       on_new_message: Callable[..., Awaitable[Any]]) -> None:
-        """A new message, within the conversation's in-flight cap: counted, then handed to the bot."""
-        seller_id = await self._seller_of(number)
+        """A new message, within the conversation's in-flight cap: counted, then handed to the bot, or to the
+        agent holding the conversation; what Alex can't read is answered with what it can."""
+        seller_id = await self._seller_of(sender)
         await self.limits.spend(sender_key(seller_id, conversation))
-        text, attachments, not_stored = await self._content(message, conversation, seller_id)
-        if text is None:
+        agent_holds = (not read_by_alex(message.get("type"))
+                       and await self.takeover.holder(conversation) == AGENT_HOLDS)
+        content = await self.reader.read(message, conversation, seller_id, keep_media=agent_holds)
+        if content.answer is not None and not agent_holds:
+            await self._say(conversation, content.answer)
             return
-        metadata = message_metadata(conversation, seller_id, self.identity_secret, attachments)
-        if not_stored:
-            metadata[FILES_NOT_STORED_KEY] = [name for name, _ in not_stored]  # so Alex says so, not "thanks"
-            metadata[FILE_REFUSALS_KEY] = [why for _, why in not_stored]
+        text = content.text if content.answer is None else content.for_agent
+        await self.takeover.route(self._agent(), self._user_message(text or "", content, conversation, seller_id,
+                                                                    message_id), on_new_message)
+
+    def _user_message(self, text: str, content: Content, conversation: str, seller_id: str | None,
+                      message_id: str) -> UserMessage:
+        metadata = message_metadata(conversation, seller_id, self.identity_secret, content.attachments)
+        if content.not_stored and content.answer is None:
+            metadata[FILES_NOT_STORED_KEY] = [name for name, _ in content.not_stored]  # so Alex says so
+            metadata[FILE_REFUSALS_KEY] = [why for _, why in content.not_stored]
         metadata["whatsapp_message_id"] = message_id
-        output = WhatsAppOutput(self.graph, self.windows, self.template, self.template_language, self.list_label)
-        message = UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
-        await self.takeover.route(self._agent(), message, on_new_message)
+        return UserMessage(text, self.output, conversation, input_channel=self.name(), metadata=metadata)
 
     async def _say(self, conversation: str, response: str) -> None:
         """A response of the domain sent outside a turn (nothing is added to the conversation)."""
-        output = self.get_output_channel()
-        assert output is not None and self._agent().processor is not None
+        assert self._agent().processor is not None
         tracker = DialogueStateTracker(conversation, [])
-        message = await self._agent().processor.nlg.generate(response, tracker, output.name())
+        message = await self._agent().processor.nlg.generate(response, tracker, self.output.name())
         if message:
-            await output.send_response(conversation, message)
+            await self.output.send_response(conversation, message)
 
-    async def _seller_of(self, number: str) -> str | None:
+    async def _seller_of(self, sender: str) -> str | None:
+        if not is_number(sender):
+            return None  # only numbers are linked to sellers (a username can't be, yet)
         try:
-            linked = await self.backend.linked_seller(e164(number))
+            linked = await self.backend.linked_seller(e164(sender))
         except BackendError as error:
-            logger.warning("whatsapp: identity of %s unknown (%s); answering without a seller", number, error)
+            logger.warning("whatsapp: identity of %s unknown (%s); answering without a seller", sender, error)
             return None
         return linked.seller_id if linked else None
-
-    async def _content(
-        self, message: dict[str, Any], conversation: str, seller_id: str | None
-    ) -> tuple[str | None, list[dict[str, str]], list[tuple[str, str]]]:
-        """The text to hand to Rasa, the verified attachments and the files that could not be kept (an
-        unlinked number, a file the evidence store refuses, a Graph error), each as its name and the evidence
-        store's refusal code ("" when it never answered); (None, [], []) for what we do not answer."""
-        kind = message.get("type")
-        attachments: list[dict[str, str]] = []
-        not_stored: list[tuple[str, str]] = []
-        if kind == "text":
-            raw = str((message.get("text") or {}).get("body") or "")
-        elif kind == "interactive":
-            interactive = message.get("interactive") or {}
-            reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-            payload = payload_for(str(reply.get("id") or ""), await offered_payloads(self._agent(), conversation))
-            raw = payload if payload is not None else str(reply.get("title") or "")
-        elif kind == "button":  # a template's quick-reply button: its text, like typing it
-            raw = str((message.get("button") or {}).get("text") or "")
-        elif kind in _MEDIA_TYPES:
-            media = message.get(kind) or {}
-            raw = str(media.get("caption") or "")
-            stored: dict[str, str] | str = ""
-            if seller_id is not None and isinstance(media.get("id"), str):
-                stored = await self._store_evidence(seller_id, media, kind)
-            attachments = [stored] if isinstance(stored, dict) else []
-            not_stored = [] if attachments else [(str(media.get("filename") or kind)[:200], str(stored))]
-            if not raw.strip():
-                return SHARE_EVIDENCE, attachments, not_stored
-        else:
-            logger.info("whatsapp: %s messages are not answered", kind)
-            return None, [], []
-        raw = raw[: self.max_message_chars]  # WhatsApp allows 4096; we cannot show a refusal, so we shorten
-        try:
-            return await checked_text(
-                self._agent(), conversation, raw, self.max_message_chars, attachments=bool(attachments)
-            ), attachments, not_stored
-        except Refused:
-            return None, [], []
-
-    async def _store_evidence(self, seller_id: str, media: dict[str, Any], kind: str) -> dict[str, str] | str:
-        """The stored attachment, or why not: the evidence store's refusal code, "" when it never answered."""
-        try:
-            content, mime_type = await self.graph.media(media["id"])
-        except GraphError:
-            return ""
-        filename = str(media.get("filename") or f"whatsapp-{kind}-{media['id']}")
-        try:
-            evidence = await self.backend.upload_evidence(
-                seller_id, content, mime_type, filename, f"wa-media:{media['id']}"
-            )
-        except BackendError as error:
-            logger.warning("whatsapp: media %s not stored as evidence: %s", media["id"], error)
-            return error.code if isinstance(error, BackendRefused) else ""
-        return {
-            "evidence_id": str(evidence["id"]),
-            "content_type": str(evidence.get("content_type") or mime_type),
-            "filename": filename,
-        }
 
     def _agent(self) -> Any:
         assert self.app is not None

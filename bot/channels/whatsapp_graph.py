@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import time
@@ -60,6 +61,21 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _distinct(titles: list[str], limit: int) -> list[str]:
+    """The titles within `limit`, made unique (WhatsApp refuses a message whose button titles repeat): a title
+    already used gets a number (" 2", " 3"), shortened to make room for it."""
+    used: set[str] = set()
+    distinct = []
+    for title in titles:
+        candidate, n = _shorten(title, limit), 1
+        while candidate in used:
+            n += 1
+            candidate = _shorten(title, limit - len(f" {n}")) + f" {n}"
+        used.add(candidate)
+        distinct.append(candidate)
+    return distinct
+
+
 def reply_id(payload: str) -> str:
     """The id a button or list row carries: a digest of the payload, never the payload itself.
 
@@ -83,7 +99,12 @@ def button_messages(text: str, buttons: list[dict[str, Any]], list_label: str) -
 
     A text longer than an interactive body goes out as text first; the interactive message carries its last part.
     """
-    choices = [b for b in buttons if isinstance(b.get("payload"), str)][:MAX_LIST_ROWS]
+    # One choice per payload: a repeated payload would repeat its id, which WhatsApp refuses.
+    by_payload: dict[str, dict[str, Any]] = {}
+    for button in buttons:
+        if isinstance(button.get("payload"), str):
+            by_payload.setdefault(button["payload"], button)
+    choices = list(by_payload.values())[:MAX_LIST_ROWS]
     if len(buttons) > MAX_LIST_ROWS:
         logger.warning("whatsapp: %d buttons offered, only %d fit a list", len(buttons), MAX_LIST_ROWS)
     if not choices:
@@ -94,13 +115,14 @@ def button_messages(text: str, buttons: list[dict[str, Any]], list_label: str) -
     titles = [str(b.get("title") or b["payload"]) for b in choices]
     if len(choices) <= MAX_REPLY_BUTTONS and all(len(t) <= REPLY_TITLE_LIMIT for t in titles):
         action: dict[str, Any] = {"buttons": [
-            {"type": "reply", "reply": {"id": reply_id(b["payload"]), "title": t}} for b, t in zip(choices, titles)
+            {"type": "reply", "reply": {"id": reply_id(b["payload"]), "title": t}}
+            for b, t in zip(choices, _distinct(titles, REPLY_TITLE_LIMIT))
         ]}
         interactive = {"type": "button", "body": body, "action": action}
     else:
         rows = []
-        for choice, title in zip(choices, titles):
-            row = {"id": reply_id(choice["payload"]), "title": _shorten(title, ROW_TITLE_LIMIT)}
+        for choice, title, row_title in zip(choices, titles, _distinct(titles, ROW_TITLE_LIMIT)):
+            row = {"id": reply_id(choice["payload"]), "title": row_title}
             if len(title) > ROW_TITLE_LIMIT:
                 row["description"] = _shorten(title, ROW_DESCRIPTION_LIMIT)
             rows.append(row)
@@ -123,8 +145,31 @@ def template_message(name: str, language: str, text: str) -> dict[str, Any]:
     }}
 
 
+# Meta's throttling errors (support/error-codes: 4 app call limit, 80007 account limit, 130429 throughput): the
+# call may succeed later. Retried after these pauses (bounded: 7 s in all), then reported as a failure.
+THROTTLED = frozenset({4, 80007, 130429})
+RETRY_DELAYS = (1.0, 2.0, 4.0)
+
+
+def error_code(answer: str) -> int | None:
+    """The Graph API error code of an error answer, if it has one."""
+    try:
+        code = json.loads(answer)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
 class GraphError(Exception):
     """A Graph API call failed (network, timeout, or an error answer)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of one send: the WhatsApp message id, or why there is none."""
+
+    message_id: str | None
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,30 +206,41 @@ class GraphApi:
         logger.error("whatsapp: Graph API %s failed (%s): %s", what, status, detail[:500])
         self.failures.append(Failure(time.time(), what, status, detail[:500]))
 
-    async def _post_message(self, what: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    async def _post_message(self, what: str, body: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        """The answer of a call to /messages, or None and why (logged and recorded). A throttled call is tried
+        again after RETRY_DELAYS, so a burst reaches the seller late rather than never."""
         url = f"{self.base_url}/{self.phone_number_id}/messages"
-        try:
-            async with self._http().post(url, json={"messaging_product": "whatsapp", **body}) as reply:
-                text = await reply.text()
-                if reply.status >= 300:
-                    self.record_failure(what, reply.status, text)
-                    return None
-                try:
-                    answer = await reply.json(content_type=None)
-                except ValueError:
-                    answer = {}
-                return answer if isinstance(answer, dict) else {}
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            self.record_failure(what, None, repr(error))
-            return None
+        delays = iter(RETRY_DELAYS)
+        while True:
+            try:
+                async with self._http().post(url, json={"messaging_product": "whatsapp", **body}) as reply:
+                    text = await reply.text()
+                    if reply.status < 300:
+                        try:
+                            answer = await reply.json(content_type=None)
+                        except ValueError:
+                            answer = {}
+                        return (answer if isinstance(answer, dict) else {}), ""
+                    status = reply.status
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                self.record_failure(what, None, repr(error))
+                return None, repr(error)
+            code = error_code(text)
+            delay = next(delays, None) if code in THROTTLED else None
+            if delay is None:
+                self.record_failure(what, status, text)
+                return None, f"{code or status}: {text[:300]}"
+            logger.warning("whatsapp: %s throttled by the Graph API (%s); trying again in %.0f s", what, code, delay)
+            await asyncio.sleep(delay)
 
-    async def send(self, to: str, message: dict[str, Any]) -> str | None:
-        """Send one message; its WhatsApp message id, or None (the failure is logged and recorded)."""
-        answer = await self._post_message(
-            f"send {message.get('type')}", {"recipient_type": "individual", "to": to, **message}
+    async def send(self, to: str, message: dict[str, Any]) -> Sent:
+        """Send one message to a number (digits) or a business-scoped user id; never raises."""
+        recipient = {"to": to} if to.isdigit() else {"recipient": to}
+        answer, error = await self._post_message(
+            f"send {message.get('type')} to {to}", {"recipient_type": "individual", **recipient, **message}
         )
         ids = [m.get("id") for m in (answer or {}).get("messages") or [] if isinstance(m, dict)]
-        return ids[0] if ids else None
+        return Sent(ids[0], "") if ids and isinstance(ids[0], str) else Sent(None, error or "no message id")
 
     async def mark_read(self, message_id: str) -> None:
         await self._post_message("mark as read", {"status": "read", "message_id": message_id})

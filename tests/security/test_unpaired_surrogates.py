@@ -26,7 +26,6 @@ def test_the_seller_chat_answers_a_lone_surrogate_with_400_not_500(stack) -> Non
     assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_message"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: WhatsApp drops a lone surrogate without an answer")
 def test_whatsapp_answers_a_lone_surrogate_instead_of_dropping_it(stack, fake_graph_api) -> None:
     from tests.channels.whatsapp_client import bodies, say
 
