@@ -157,6 +157,9 @@
   // ---- the connection --------------------------------------------------------------------------------------
   var socket = null;
   var retryDelay = 1000;
+  // Errors that say nothing about the last message: a failed turn (the message arrived), a refused renewal, the
+  // end of an expired socket (the history redrawn after reconnecting shows what the server has).
+  var ABOUT_THE_SOCKET = ["internal_error", "unauthenticated", "token_mismatch", "token_expired"];
 
   function connect() {
     if (socket) return;
@@ -186,7 +189,7 @@
     socket.on("bot_typing", function (data) { typingLine.hidden = !(data && data.typing); if (!typingLine.hidden) scrollDown(); });
     socket.on("chat_error", function (error) {
       if (error.code === "token_expired") token = null;
-      if (lastUserItem && error.code !== "internal_error") lastUserItem.classList.add("alex-not-sent");
+      if (lastUserItem && ABOUT_THE_SOCKET.indexOf(error.code) < 0) lastUserItem.classList.add("alex-not-sent");
       notice(error.message);
     });
     socket.on("disconnect", function (reason) {
