@@ -188,7 +188,7 @@ class WebChatInput(InputChannel):
         return origin is None or origin in self.allowed_origins
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # CORS for the polling transport and the upload come from `rasa run --cors <help page origin>`;
+        # CORS for the polling transport and the upload come from Rasa's own (bot/rasa_server.py: the help page);
         # engineio's own CORS stays off ([]) so the headers are not sent twice.
         sio = AsyncServer(
             async_mode="sanic",
