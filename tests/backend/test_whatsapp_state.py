@@ -49,6 +49,20 @@ def test_an_inbound_message_is_recorded_once_and_sets_the_last_inbound_time(back
     assert backend.get("/v1/identities/whatsapp/+15550101002").json()["last_inbound_at"] == "2030-01-01T12:00:00+00:00"
 
 
+def test_a_seller_known_only_by_a_business_scoped_user_id_is_a_sender_like_a_number(backend: Backend) -> None:
+    """Meta's business-scoped user ids (a country code, a dot, up to 128 letters and digits:
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/)."""
+    user_id = "US." + "7" * 128
+    message_id = f"wamid.{uuid.uuid4().hex}"
+    body = {"number": user_id, "received_at": "2030-01-01T12:00:00Z"}
+    assert backend.put(f"/v1/channels/whatsapp/inbound/{message_id}", body).status_code == 201
+    assert backend.put(f"/v1/channels/whatsapp/inbound/{message_id}", body).json()["duplicate"] is True
+    sent = {"status": "sent", "at": "2030-01-01T12:00:01Z", "recipient": user_id}
+    assert backend.put(f"/v1/channels/whatsapp/statuses/wamid.{uuid.uuid4().hex}", sent).status_code == 200
+    not_an_id = {**body, "number": "us.12345"}
+    assert backend.put(f"/v1/channels/whatsapp/inbound/wamid.{uuid.uuid4().hex}", not_an_id).status_code == 422
+
+
 def test_two_concurrent_deliveries_of_one_message_get_one_201(backend: Backend) -> None:
     message_id = f"wamid.{uuid.uuid4().hex}"
     body = {"number": "+15550109999", "received_at": "2030-01-02T00:00:00Z"}
@@ -66,5 +80,7 @@ def test_outbound_statuses_are_recorded_once_per_status(backend: Backend) -> Non
     failed = {"status": "failed", "at": "2030-01-01T12:00:02Z", "recipient": "+15550101001",
               "errors": [{"code": 131047, "title": "Re-engagement message"}]}
     reply = backend.put(f"/v1/channels/whatsapp/statuses/{message_id}", failed)
+    # The message carried no agent reply, so there is nothing to resend as the template.
     assert reply.status_code == 200 and reply.json() == {"message_id": message_id, "status": "failed",
-                                                         "duplicate": False}
+                                                         "duplicate": False, "resend_as_template": False,
+                                                         "agent_reply": None}

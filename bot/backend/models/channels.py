@@ -25,17 +25,17 @@ class WhatsAppInbound(Base):
     __tablename__ = "whatsapp_inbound"
 
     message_id = Column(String(128), primary_key=True)
-    number = Column(String(20), nullable=False, index=True)
+    number = Column(String(140), nullable=False, index=True)
     received_at = Column(DateTime, nullable=False)
     recorded_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class WhatsAppContact(Base):
-    """A number that wrote to us, and when it last did."""
+    """A number (or a business-scoped user id) that wrote to us, and when it last did."""
 
     __tablename__ = "whatsapp_contacts"
 
-    number = Column(String(20), primary_key=True)
+    number = Column(String(140), primary_key=True)
     last_inbound_at = Column(DateTime, nullable=False)
 
 
@@ -49,7 +49,7 @@ class WhatsAppStatus(Base):
     message_id = Column(String(128), nullable=False)
     status = Column(db_enum(OutboundStatus), nullable=False)
     at = Column(DateTime, nullable=False)
-    recipient = Column(String(20), nullable=False)
+    recipient = Column(String(140), nullable=False)
     errors = Column(JSON, nullable=False)
     recorded_at = Column(DateTime, nullable=False, default=utcnow)
 

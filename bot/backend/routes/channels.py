@@ -12,6 +12,7 @@ from bot.backend.schemas import responses as rs
 from bot.backend.views import iso, ticket_message_view
 
 router = Router(Role.ASSISTANT, "channels")
+_NO_RESEND = {"resend_as_template": False, "agent_reply": None}
 
 
 @router.get("/v1/identities/whatsapp/{e164}", response=rs.WhatsAppIdentity,
@@ -53,7 +54,8 @@ def record_status(call: Call) -> Reply:
     errors = [e.dict(exclude_none=True) for e in b.errors]
     first = whatsapp.record_status(call.session, message_id, b.status, b.at, b.recipient, errors, call.now)
     follow = reply_delivery.on_status(call.session, message_id, b.status, errors, call.now) if first else {}
-    return Reply(200, {"message_id": message_id, "status": b.status.value, "duplicate": not first, **follow})
+    return Reply(200, {"message_id": message_id, "status": b.status.value, "duplicate": not first,
+                       **_NO_RESEND, **follow})
 
 
 @router.post("/v1/channels/whatsapp/agent-replies/{ticket}/{message_id}/attempts", body=rq.AgentReplyAttempt,
@@ -73,7 +75,7 @@ def record_agent_reply_attempt(call: Call) -> Reply:
     b = call.body
     message, follow = reply_delivery.record_attempt(call.session, call.params["ticket"], message_id,
                                                     b.whatsapp_message_id, b.template, b.error, call.now)
-    return Reply(200, {"message": ticket_message_view(message), **follow})
+    return Reply(200, {"message": ticket_message_view(message), **_NO_RESEND, **follow})
 
 
 @router.post("/v1/channels/message-admissions", body=rq.MessageAdmissionRequest, response=rs.MessageAdmission,

@@ -15,6 +15,9 @@ _CTRL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 TEXT_PATTERN = rf"^[^{_CTRL}]*[^\s{_CTRL}][^{_CTRL}]*$"
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+# A WhatsApp sender: a number (E.164), or Meta's business-scoped user id for a seller known only by a username
+# (country code, dot, optionally ENT., up to 128 letters and digits; WhatsApp's business-scoped-user-ids docs).
+WHATSAPP_SENDER_PATTERN = r"^(\+[1-9][0-9]{6,14}|[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128})$"
 EMAIL_PATTERN = r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,190}\.[^@\s.\x00-\x1f]{2,63}$"
 URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]{1,1990}$"
 CURRENCY_PATTERN = "^(" + "|".join(CURRENCIES) + ")$"
@@ -46,6 +49,7 @@ def text(max_length: int) -> Any:
 
 SellerId = matching(IDENTIFIER_PATTERN)
 E164 = matching(E164_PATTERN)
+WhatsAppSender = matching(WHATSAPP_SENDER_PATTERN, max_length=140)
 Email = matching(EMAIL_PATTERN, max_length=254)
 Url = matching(URL_PATTERN, max_length=2000)
 Amount = matching(AMOUNT_PATTERN, max_length=12)

@@ -28,7 +28,6 @@ from bot.backend.models import (
     TicketStatus,
 )
 from bot.backend.schemas.common import (
-    E164,
     Amount,
     Currency,
     Email,
@@ -39,6 +38,7 @@ from bot.backend.schemas.common import (
     Page,
     SellerId,
     Url,
+    WhatsAppSender,
     text,
     utc_naive,
 )
@@ -168,7 +168,7 @@ class MessageAdmissionRequest(Model):
 
 
 class WhatsAppInboundRequest(Model):
-    number: E164  # type: ignore[valid-type]
+    number: WhatsAppSender  # type: ignore[valid-type]
     received_at: datetime
 
     _utc = validator("received_at", allow_reuse=True)(utc_naive)
@@ -183,7 +183,7 @@ class WhatsAppError(Model):
 class WhatsAppStatusRequest(Model):
     status: OutboundStatus
     at: datetime
-    recipient: E164  # type: ignore[valid-type]
+    recipient: WhatsAppSender  # type: ignore[valid-type]
     errors: conlist(WhatsAppError, max_items=10) = []  # type: ignore[valid-type]
 
     _utc = validator("at", allow_reuse=True)(utc_naive)

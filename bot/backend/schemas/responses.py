@@ -365,14 +365,14 @@ class StatusRecorded(Out):
     status: OutboundStatus
     duplicate: bool
     # The agent reply this message carried, when WhatsApp refused it outside the window: resend it as the template.
-    resend_as_template: bool = False
-    agent_reply: Optional[AgentReplyToResend] = None
+    resend_as_template: bool
+    agent_reply: Optional[AgentReplyToResend]
 
 
 class AgentReplyAttemptRecorded(Out):
     message: TicketMessageOut
-    resend_as_template: bool = False
-    agent_reply: Optional[AgentReplyToResend] = None
+    resend_as_template: bool
+    agent_reply: Optional[AgentReplyToResend]
 
 
 class WhatsAppLink(Out):
