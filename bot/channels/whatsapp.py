@@ -44,10 +44,11 @@ from bot.channels.verified import (
     message_metadata,
 )
 from bot.channels.whatsapp_graph import GraphApi
-from bot.channels.whatsapp_inbound import Content, InboundReader, iso, read_by_alex, sent_at
+from bot.channels.whatsapp_inbound import Content, InboundReader, iso, sent_at
 from bot.channels.whatsapp_output import (
     ServiceWindows,
     WhatsAppOutput,
+    backend_sender,
     conversation_of,
     e164,
     is_number,
@@ -199,14 +200,13 @@ class WhatsAppInput(InputChannel):
         if not self._first_sight(message_id):
             return
         written_at = sent_at(message)
-        if is_number(sender):  # the backend keeps numbers only: a username's messages are deduplicated here
-            try:
-                if not await self.backend.record_whatsapp_inbound(message_id, e164(sender), iso(written_at)):
-                    logger.info("whatsapp: duplicate delivery of %s ignored", message_id)
-                    return
-            except BackendError as error:
-                # Without the backend only this process's memory dedupes: answer rather than stay silent.
-                logger.warning("whatsapp: inbound %s not recorded (%s); handling it once here", message_id, error)
+        try:
+            if not await self.backend.record_whatsapp_inbound(message_id, backend_sender(sender), iso(written_at)):
+                logger.info("whatsapp: duplicate delivery of %s ignored", message_id)
+                return
+        except BackendError as error:
+            # Without the backend only this process's memory dedupes: answer rather than stay silent.
+            logger.warning("whatsapp: inbound %s not recorded (%s); handling it once here", message_id, error)
         self.windows.touch(sender, written_at)  # when the seller wrote, not when Meta got it to us
         await self.graph.mark_read(message_id)
 
@@ -224,13 +224,14 @@ class WhatsAppInput(InputChannel):
         agent holding the conversation; what Alex can't read is answered with what it can."""
         seller_id = await self._seller_of(sender)
         await self.limits.spend(sender_key(seller_id, conversation))
-        agent_holds = (not read_by_alex(message.get("type"))
-                       and await self.takeover.holder(conversation) == AGENT_HOLDS)
-        content = await self.reader.read(message, conversation, seller_id, keep_media=agent_holds)
-        if content.answer is not None and not agent_holds:
-            await self._say(conversation, content.answer)
-            return
-        text = content.text if content.answer is None else content.for_agent
+        content = await self.reader.read(message, conversation, seller_id)
+        text = content.text
+        if content.answer is not None:
+            if await self.takeover.holder(conversation) != AGENT_HOLDS:
+                await self._say(conversation, content.answer)
+                return
+            await self.reader.keep_media(content, message, seller_id)  # the agent gets it as evidence if it can
+            text = content.for_agent
         await self.takeover.route(self._agent(), self._user_message(text or "", content, conversation, seller_id,
                                                                     message_id), on_new_message)
 

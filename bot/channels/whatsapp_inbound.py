@@ -34,11 +34,6 @@ _NOT_READ = {
 _OTHER = ("utter_cannot_read_this_message", "message WhatsApp could not show")
 
 
-def read_by_alex(kind: Any) -> bool:
-    """Whether Alex reads this kind of message (else it answers what it can read)."""
-    return kind in ("text", "interactive", "button", *_MEDIA_TYPES)
-
-
 def sent_at(message: dict[str, Any]) -> float:
     """When the seller wrote the message (its own `timestamp`; Meta may deliver it hours later), else now."""
     try:
@@ -90,9 +85,8 @@ class InboundReader:
         self.max_message_chars = max_message_chars
         self._agent = agent
 
-    async def read(self, message: dict[str, Any], conversation: str, seller_id: str | None,
-                   keep_media: bool = False) -> Content:
-        """What the message says; `keep_media` stores the media of a kind Alex doesn't read (during a takeover)."""
+    async def read(self, message: dict[str, Any], conversation: str, seller_id: str | None) -> Content:
+        """What the message says (media of a kind Alex reads are stored as evidence)."""
         kind = str(message.get("type") or "")
         content = Content()
         if kind == "text":
@@ -114,9 +108,6 @@ class InboundReader:
         else:
             content.answer, label = _NOT_READ.get(kind, _OTHER)
             content.for_agent = _for_agent(kind, label, message)
-            media = message.get(kind) or {}
-            if keep_media and isinstance(media, dict) and isinstance(media.get("id"), str):
-                await self._keep(content, seller_id, media, kind)
             logger.info("whatsapp: a %s message in %s is answered with %s", kind or "typeless", conversation,
                         content.answer)
             return content
@@ -128,6 +119,13 @@ class InboundReader:
             logger.info("whatsapp: a message in %s can't be read (%s)", conversation, refused.code)
             content.answer, content.for_agent = UNREADABLE_MESSAGE, "[a message that could not be read]"
         return content
+
+    async def keep_media(self, content: Content, message: dict[str, Any], seller_id: str | None) -> None:
+        """Store the media of a kind Alex doesn't read (a voice note, a sticker) as evidence, for the agent."""
+        kind = str(message.get("type") or "")
+        media = message.get(kind)
+        if isinstance(media, dict) and isinstance(media.get("id"), str):
+            await self._keep(content, seller_id, media, kind)
 
     async def _keep(self, content: Content, seller_id: str | None, media: dict[str, Any], kind: str) -> None:
         stored: dict[str, str] | str = ""

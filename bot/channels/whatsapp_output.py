@@ -57,6 +57,11 @@ def e164(number: str) -> str:
     return number if number.startswith("+") else f"+{number}"
 
 
+def backend_sender(sender: str) -> str:
+    """How the backend names a sender: a number in E.164, a business-scoped user id as it is."""
+    return e164(sender) if is_number(sender) else sender
+
+
 class ServiceWindows:
     """When each sender last wrote to us (the message's own timestamp): free-form messages are allowed for 24
     hours after that.

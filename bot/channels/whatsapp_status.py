@@ -16,7 +16,7 @@ from typing import Any
 from bot.channels.backend_client import BackendError, ChannelBackend
 from bot.channels.whatsapp_graph import GraphApi
 from bot.channels.whatsapp_inbound import iso, sent_at
-from bot.channels.whatsapp_output import WhatsAppOutput, conversation_of, e164, is_number
+from bot.channels.whatsapp_output import WhatsAppOutput, backend_sender, conversation_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class StatusReports:
             return
         recipient = str(status.get("recipient_id") or status.get("recipient_user_id") or "")
         update: dict[str, Any] = {"status": status.get("status"), "at": iso(sent_at(status)),
-                                  "recipient": e164(recipient) if is_number(recipient) else recipient}
+                                  "recipient": backend_sender(recipient)}
         errors = [_error(e) for e in (status.get("errors") or [])[:10] if isinstance(e, dict)]
         if errors:
             update["errors"] = errors
