@@ -104,3 +104,14 @@ def test_a_voice_note_during_a_takeover_reaches_the_agent_and_alex_stays_quiet(t
     assert thread[-1]["body"] == "[voice note]"
     # The thread has it, so the channel is done with the message: Alex said nothing to the seller.
     assert len(takeover.fake.sent_to(takeover.number)) == before
+
+
+def test_a_reply_still_rate_limited_after_the_retries_is_failed_with_130429_and_flagged(takeover: Takeover) -> None:
+    takeover.fake.limit_rate(0)  # Meta answers every send with 130429 "Rate limit hit"
+    try:
+        reply = takeover.reply("We have shipped the replacement.")
+        failed = takeover.reaches(reply, "failed")
+    finally:
+        takeover.fake.limit_rate(None)
+    assert "130429" in failed["delivery_error"]
+    assert reply in takeover.desk.ticket(takeover.ticket)["ticket"]["undelivered_replies"]
