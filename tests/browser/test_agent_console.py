@@ -384,3 +384,38 @@ def test_while_rasa_is_down_the_ticket_still_shows_and_a_failed_reply_is_retried
     assert bodies.count(reply) == 1, "a retry sends the same message, it doesn't write another"
     assert [e["metadata"]["agent"]["message_id"] for e in bot_events(settings, conversation_id)
             if e.get("text") == reply] == [message["id"]]
+
+
+def test_a_whatsapp_reply_that_never_reaches_the_seller_shows_why_and_flags_the_ticket(
+    page: Any, stack: tuple[Stack, Settings], fake_graph_api: Any
+) -> None:
+    """Meta refuses it outside the 24-hour window (131047, in a failed status webhook) and then refuses the
+    template too (132001): the page shows the reply failed with WhatsApp's reason, and the ticket's flag
+    (https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes)."""
+    from tests.channels.whatsapp_client import new_number
+    from tests.channels.whatsapp_client import say as whatsapp_say
+
+    _, settings = stack
+    number = new_number()
+    Platform(settings).link_whatsapp(number, "S1001")
+    whatsapp_say(settings, fake_graph_api, number, "i need to speak to a person please")
+    ticket = Platform(settings).ticket_of(f"wa:{number}")
+    assert ticket is not None
+    sign_in(page, settings)
+    open_ticket(page, ticket["number"])
+    claim(page)
+    expect()(page.locator("#undelivered")).to_be_hidden()
+    fake_graph_api.close_window(number)
+    fake_graph_api.refuse_templates(True)
+    try:
+        reply = "Your replacement ships tomorrow."
+        page.fill("#composer-body", reply)
+        page.click("#send-reply")
+        item = page.locator('#thread li[data-author-kind="agent"]').filter(has_text=reply)
+        expect()(item).to_have_attribute("data-delivery", "failed")
+    finally:
+        fake_graph_api.refuse_templates(False)
+    expect()(item.locator(".delivery-error")).to_contain_text("132001")
+    expect()(page.locator("#undelivered")).to_contain_text("1 reply did not reach the seller")
+    expect()(item.locator("button.retry")).to_be_visible()
+    shot(page, "console-whatsapp-reply-undelivered")
