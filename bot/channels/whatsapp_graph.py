@@ -2,8 +2,9 @@
 and a client that sends, marks as read and downloads media, with timeouts, never raising on a Graph error.
 
 Limits (Cloud API reference): text 4096 characters; interactive body 1024; reply buttons at most 3 with titles of
-at most 20; a list at most 10 rows, row titles at most 24, descriptions at most 72, its button label at most 20.
-Free-form messages only within 24 hours of the seller's last message; after that only approved templates.
+at most 20, unique within the message, and unique ids; a list at most 10 rows, row titles at most 24, descriptions
+at most 72, unique row ids, its button label at most 20. Free-form messages only within 24 hours of the seller's
+last message; after that only approved templates. A send Meta throttles is tried again a few times (RETRY_DELAYS).
 """
 
 from __future__ import annotations
