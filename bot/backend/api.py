@@ -122,7 +122,8 @@ class Api:
             key = idempotency.check_key(request.headers.get(idempotency.HEADER)) if op.writes else None
             if op.upload:
                 upload = await self._receive_upload(request)
-                body_meaning: Any = {"sha256": upload.sha256, "type": upload.content_type, "name": upload.filename}
+                body_meaning: Any = {"sha256": upload.received_sha256, "type": upload.content_type,
+                                     "name": upload.filename}
                 body = None
             else:
                 body_meaning, body = _parse_body(op, request)

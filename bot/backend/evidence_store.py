@@ -60,8 +60,9 @@ class Upload:
     spool_path: Path
     content_type: str
     size: int
-    sha256: str
+    sha256: str  # of the content kept (an image written anew differs from what was sent)
     filename: str
+    received_sha256: str  # of the bytes as sent: what a retry with the same Idempotency-Key must repeat
 
 
 class EvidenceStore:
@@ -124,8 +125,9 @@ class EvidenceStore:
                 if content_type is None:
                     content_type, limit = _checked_type(head, declared_type)
                 await asyncio.to_thread(_hash_and_write, digest, out, batch)
-            return await asyncio.to_thread(self._made_safe, Upload(path, content_type, size, digest.hexdigest(),
-                                                                   filename))
+            received = digest.hexdigest()
+            return await asyncio.to_thread(self._made_safe, Upload(path, content_type, size, received, filename,
+                                                                   received))
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -141,8 +143,8 @@ class EvidenceStore:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         try:
-            return self._made_safe(Upload(Path(name), content_type, len(data), hashlib.sha256(data).hexdigest(),
-                                          filename))
+            received = hashlib.sha256(data).hexdigest()
+            return self._made_safe(Upload(Path(name), content_type, len(data), received, filename, received))
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
@@ -165,7 +167,8 @@ class EvidenceStore:
             clean.unlink(missing_ok=True)
             raise
         upload.spool_path.unlink(missing_ok=True)
-        return Upload(clean, upload.content_type, len(data), hashlib.sha256(data).hexdigest(), upload.filename)
+        return Upload(clean, upload.content_type, len(data), hashlib.sha256(data).hexdigest(), upload.filename,
+                      upload.received_sha256)
 
 
 async def _discard(chunks: AsyncIterator[bytes], budget: int) -> None:
