@@ -221,8 +221,8 @@ class Model:
         if body["expected_result"] == "resend" and order.status == "paid":
             return 422, "refund_only_before_dispatch"
         items = [self.evidence[i] for i in evidence]
-        if order.kind == "store" and not (body.get("buyer_email") and EMAIL.match(body["buyer_email"])
-                                          and any(e.purpose == "buyer_complaint" for e in items)):
+        if not (body.get("buyer_email") and EMAIL.match(body["buyer_email"])
+                and any(e.purpose == "buyer_complaint" for e in items)):
             return 422, "proof_required"
         if body["reason"] in MEDIA_REASONS and not any(e.shows_product() for e in items):
             return 422, "proof_required"
