@@ -664,7 +664,3 @@ def clear_offer(tracker: Tracker) -> list[EventType]:
 def stop_form_events() -> list[EventType]:
     return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
-
-def chosen(value: Any, allowed: list[str] | tuple[str, ...]) -> str | None:
-    return value if isinstance(value, str) and value in allowed else None
-

@@ -203,8 +203,4 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def describe_windows(week: Sequence[Sequence[Window]]) -> str:  # pragma: no cover - debugging aid
-    return "; ".join(f"{DAY_NAMES[d]} {list(w)}" for d, w in enumerate(week))
-
-
 ALWAYS = SupportHours()

@@ -76,7 +76,6 @@ SELLERS = (
     ("S1002", "Bruno Home & Living", "bruno@example.com", 30000),
 )
 WHATSAPP_LINKS = (("+15550101001", "S1001"), ("+15550101002", "S1001"), ("+15550102001", "S1002"))
-UNLINKED_WHATSAPP_NUMBER = "+15550109999"
 AGENTS = (("agent@alex.example", "Dana Agent", AgentRole.AGENT),
           ("supervisor@alex.example", "Sam Supervisor", AgentRole.SUPERVISOR))
 
