@@ -87,11 +87,11 @@ def test_an_ended_dispute_frees_its_lines() -> None:
     assert rules.processing_for(made) is Processing.RUNNING
 
 
-def test_proof_depends_on_the_order_kind_and_the_reason() -> None:
+def test_proof_depends_on_the_reason_and_is_the_same_for_every_order_kind() -> None:
     store, sample = order(OrderStatus.DELIVERED), order(OrderStatus.DELIVERED, OrderKind.SAMPLE)
     assert rules.missing_proof(store, DisputeReason.DAMAGED_PRODUCT, None, []) == [
         "buyer_email", "buyer_complaint", "product_media"]
-    assert rules.missing_proof(sample, DisputeReason.DELAYED_ORDER, None, []) == []
+    assert rules.missing_proof(sample, DisputeReason.DELAYED_ORDER, None, []) == ["buyer_email", "buyer_complaint"]
     note = Evidence(kind=EvidenceKind.NOTE, purpose=EvidencePurpose.BUYER_COMPLAINT, text="x")
     video = Evidence(kind=EvidenceKind.LINK, purpose=EvidencePurpose.PRODUCT_MEDIA, media=LinkMedia.VIDEO, url="u")
     page = Evidence(kind=EvidenceKind.LINK, purpose=EvidencePurpose.PRODUCT_MEDIA, media=LinkMedia.PAGE, url="u")
