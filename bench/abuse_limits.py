@@ -40,8 +40,8 @@ from bot.terminal_chat import SellerChatClient  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 
-_LIMITS = ("message_limit", "message_window_seconds", "messages_in_flight", "sign_in_free_failures",
-           "sign_in_lockout_seconds", "sign_in_max_lockout_seconds")
+_LIMITS = ("message_limit", "message_window_seconds", "message_burst", "messages_in_flight",
+           "sign_in_free_failures", "sign_in_lockout_seconds", "sign_in_max_lockout_seconds")
 OTHER_MESSAGES = ("where is my refund", "status of CJ2410180012349", "how do I open a dispute?",
                   "can I cancel after paying?")
 

@@ -73,8 +73,9 @@ class Settings:
     support_timezone: str = "UTC"
     # Abuse limits (README: "Abuse limits"): a sender's message budget, counted in the backend across channels and
     # replicas; the messages one conversation may have in flight on one replica; sign-in lockouts.
-    message_limit: int = 20
-    message_window_seconds: int = 30
+    message_limit: int = 30
+    message_window_seconds: int = 60
+    message_burst: int = 8
     messages_in_flight: int = 8
     sign_in_free_failures: int = 5
     sign_in_lockout_seconds: int = 2
@@ -166,6 +167,7 @@ class Settings:
             "ALEX_SUPPORT_TIMEZONE": self.support_timezone,
             "ALEX_MESSAGE_LIMIT": str(self.message_limit),
             "ALEX_MESSAGE_WINDOW_SECONDS": str(self.message_window_seconds),
+            "ALEX_MESSAGE_BURST": str(self.message_burst),
             "ALEX_MESSAGES_IN_FLIGHT": str(self.messages_in_flight),
             "ALEX_SIGN_IN_FREE_FAILURES": str(self.sign_in_free_failures),
             "ALEX_SIGN_IN_LOCKOUT_SECONDS": str(self.sign_in_lockout_seconds),
@@ -243,8 +245,9 @@ def load_settings() -> Settings:
         socketio_redis_url=os.environ.get("ALEX_SOCKETIO_REDIS_URL", ""),
         support_hours=os.environ.get("ALEX_SUPPORT_HOURS", ""),
         support_timezone=os.environ.get("ALEX_SUPPORT_TIMEZONE", "") or "UTC",
-        message_limit=int(os.environ.get("ALEX_MESSAGE_LIMIT", "20")),
-        message_window_seconds=int(os.environ.get("ALEX_MESSAGE_WINDOW_SECONDS", "30")),
+        message_limit=int(os.environ.get("ALEX_MESSAGE_LIMIT", "30")),
+        message_window_seconds=int(os.environ.get("ALEX_MESSAGE_WINDOW_SECONDS", "60")),
+        message_burst=int(os.environ.get("ALEX_MESSAGE_BURST", "8")),
         messages_in_flight=int(os.environ.get("ALEX_MESSAGES_IN_FLIGHT", "8")),
         sign_in_free_failures=int(os.environ.get("ALEX_SIGN_IN_FREE_FAILURES", "5")),
         sign_in_lockout_seconds=int(os.environ.get("ALEX_SIGN_IN_LOCKOUT_SECONDS", "2")),

@@ -74,10 +74,12 @@ def make_settings(
         whatsapp_app_secret=secrets.token_urlsafe(32),
         whatsapp_verify_token=secrets.token_urlsafe(32),
         whatsapp_phone_number_id=graph_api.phone_number_id if graph_api else "100000000000001",
-        # Most tests chat as S1001, one turn after another: a budget no test reaches by chance (the limit tests
-        # spend a fresh sender's budget through the backend).
-        message_limit=400,
-        message_window_seconds=120,
+        # Most tests chat as S1001, one turn after another: a burst no test reaches by chance, flowing back
+        # slowly enough (0.6 s a message) that a budget the limit tests spend through the backend stays spent
+        # while they send their next message.
+        message_limit=1000,
+        message_window_seconds=600,
+        message_burst=1000,
     )
 
 

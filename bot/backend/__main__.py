@@ -43,7 +43,8 @@ def build_app(settings: Settings, database: Database):  # type: ignore[no-untype
     return create_app(database, keys, AppConfig(
         evidence=EvidenceStore(settings.evidence_dir, EvidenceQuota.of(settings)),
         support_hours=settings.support_calendar(),
-        message_budget=MessageBudget(settings.message_limit, settings.message_window_seconds),
+        message_budget=MessageBudget(settings.message_limit, settings.message_window_seconds,
+                                     settings.message_burst),
         sign_in_policy=SignInPolicy(settings.sign_in_free_failures, settings.sign_in_lockout_seconds,
                                     settings.sign_in_max_lockout_seconds),
     ))

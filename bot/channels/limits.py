@@ -11,6 +11,8 @@ handed on at all: never dropped silently, never half a turn.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MESSAGES_IN_FLIGHT = 8
 # Conversations clear their backlog within a couple of turns; a refused sender is told to wait this long.
 IN_FLIGHT_RETRY_SECONDS = 2
+_REMEMBERED_REFUSALS = 10_000
 
 
 class TooManyMessages(Refused):
@@ -49,6 +52,8 @@ class MessageLimits:
         self.messages_in_flight = messages_in_flight
         self._in_flight: Counter[str] = Counter()
         self._told: set[str] = set()  # conversations refused during their current backlog
+        # Senders refused since they were last admitted here -> (monotonic) when their Retry-After ends.
+        self._refused_until: dict[str, float] = {}
 
     @contextmanager
     def in_flight(self, conversation: str) -> Iterator[None]:
@@ -68,12 +73,24 @@ class MessageLimits:
                 self._told.discard(conversation)
 
     async def spend(self, sender: str) -> None:
-        """Count the message against the sender's shared budget; TooManyMessages once it is spent. With the
-        backend down the message goes on (the bot then says what it can't do): the in-flight cap still holds."""
+        """Count the message against the sender's shared budget; TooManyMessages once it is spent. A sender the
+        backend refused is refused here, without asking, until its Retry-After has passed (a refused message
+        doesn't change the budget, so the answer can't differ). With the backend down the message goes on (the
+        bot then says what it can't do): the in-flight cap still holds."""
+        if time.monotonic() < self._refused_until.get(sender, 0.0):
+            raise TooManyMessages(max(1, math.ceil(self._refused_until[sender] - time.monotonic())), first=False)
         try:
             admitted, retry_after, first = await self.backend.admit_message(sender)
         except BackendError as error:
             logger.warning("limits: budget of %s not counted (%s); letting the message through", sender, error)
             return
-        if not admitted:
-            raise TooManyMessages(retry_after, first)
+        if admitted:
+            self._refused_until.pop(sender, None)
+            return
+        now = time.monotonic()
+        # The first refusal of a run here is answered too when another replica saw the run begin.
+        first = first or sender not in self._refused_until
+        if len(self._refused_until) >= _REMEMBERED_REFUSALS:  # forget those whose wait is over
+            self._refused_until = {s: t for s, t in self._refused_until.items() if t > now}
+        self._refused_until[sender] = now + retry_after
+        raise TooManyMessages(retry_after, first)

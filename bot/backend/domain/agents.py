@@ -36,15 +36,20 @@ class PasswordCheck:
 def check_password(run: Transactions, email: str, password: str, address: str | None,
                    policy: limits.SignInPolicy) -> PasswordCheck:
     """Count the attempt (429 while the account or address is locked) and read the hash in one short
-    transaction, then hash with none open: scrypt's tens of milliseconds must not hold the write lock that
+    transaction (after a read-only look for a lock), then hash with none open: scrypt's tens of milliseconds must not hold the write lock that
     every seller's write waits for."""
     subjects = limits.sign_in_subjects(email, address)
+
+    def refuse_while_locked(session: Session, now: datetime) -> None:
+        limits.refuse_while_locked(list(limits.sign_in_rows(session, subjects, lock=False).values()), now)
 
     def reserve(session: Session, now: datetime) -> Any:
         limits.reserve_sign_in(session, subjects, policy, now)
         return session.execute(select(Agent.id, Agent.password_hash, Agent.active)
                                .where(Agent.email == email.strip().lower())).one_or_none()
 
+    # A guess while locked is refused by a read alone: a burst of them takes no write lock from anybody.
+    run(refuse_while_locked, write=False)
     agent = run(reserve)
     valid = verify_password(password, agent.password_hash if agent is not None else DUMMY_HASH)
     return PasswordCheck(agent.id if agent is not None and agent.active and valid else None, subjects)

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot.backend.errors import ApiError
-from bot.backend.models import MessageWindow, SignInThrottle
+from bot.backend.models import MessageAllowance, SignInThrottle
 
 # A run of failures this old is forgotten: an agent who mistyped yesterday starts afresh.
 FORGET_FAILURES_AFTER = timedelta(minutes=15)
@@ -20,34 +20,42 @@ FORGET_FAILURES_AFTER = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class MessageBudget:
-    """At most `messages` per sender in `window_seconds` (ALEX_MESSAGE_LIMIT, ALEX_MESSAGE_WINDOW_SECONDS)."""
+    """A sender may keep up `messages` per `window_seconds` (ALEX_MESSAGE_LIMIT, ALEX_MESSAGE_WINDOW_SECONDS), with
+    at most `burst` at once (ALEX_MESSAGE_BURST): a person pasting a few messages is never refused, while a flood
+    gets only `burst` messages through, then one per share of the window, so it can't take the bot's time from
+    everybody else for long."""
 
-    messages: int = 20
-    window_seconds: int = 30
+    messages: int = 30
+    window_seconds: int = 60
+    burst: int = 8
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(seconds=self.window_seconds / self.messages)
 
 
 @dataclass(frozen=True)
 class Admission:
     admitted: bool
     retry_after_seconds: int = 0
-    first_refusal: bool = False  # the first message refused in this window: the one WhatsApp answers
+    first_refusal: bool = False  # the first message refused since the last one admitted: the one WhatsApp answers
 
 
 def admit_message(session: Session, sender: str, budget: MessageBudget, now: datetime) -> Admission:
-    """Count one message of this sender; refused once its window's budget is spent (the row lock makes the
-    count exact across replicas; a first message racing another is settled by the primary key and retried)."""
-    window = session.get(MessageWindow, sender, with_for_update=True, populate_existing=True)
-    if window is None:
-        session.add(MessageWindow(sender=sender, started_at=now, count=1))
+    """Count one message of this sender, refused while its spent budget is more than `burst` messages' worth
+    ahead of now (the row lock makes it exact across replicas; a first message racing another is settled by the
+    primary key and retried). A refused message costs nothing: it doesn't move the budget on."""
+    allowance = session.get(MessageAllowance, sender, with_for_update=True, populate_existing=True)
+    if allowance is None:
+        session.add(MessageAllowance(sender=sender, spent_until=now + budget.interval, refused=0))
         return Admission(True)
-    ends = window.started_at + timedelta(seconds=budget.window_seconds)
-    if now >= ends:
-        window.started_at, window.count = now, 1
-        return Admission(True)
-    window.count += 1
-    if window.count <= budget.messages:
-        return Admission(True)
-    return Admission(False, _seconds_until(ends, now), window.count == budget.messages + 1)
+    spent_until = max(allowance.spent_until, now)
+    tolerance = budget.interval * (budget.burst - 1)
+    if spent_until - now > tolerance:
+        allowance.refused += 1
+        return Admission(False, _seconds_until(spent_until - tolerance, now), allowance.refused == 1)
+    allowance.spent_until, allowance.refused = spent_until + budget.interval, 0
+    return Admission(True)
 
 
 @dataclass(frozen=True)
@@ -71,17 +79,26 @@ def sign_in_subjects(email: str, address: str | None) -> list[str]:
     return [f"account:{email.strip().lower()}"[:300]] + ([f"address:{address}"[:300]] if address else [])
 
 
-def reserve_sign_in(session: Session, subjects: list[str], policy: SignInPolicy, now: datetime) -> None:
-    """Before the password is checked: 429 while any subject is locked; otherwise the attempt counts as a
-    failure now (undone by `clear_sign_in` when the password is right), so concurrent guesses can't all slip in
-    before the first of them is recorded."""
-    rows = {s: session.get(SignInThrottle, s, with_for_update=True, populate_existing=True) for s in subjects}
-    locked = [row.locked_until for row in rows.values()
+def refuse_while_locked(rows: list[SignInThrottle | None], now: datetime) -> None:
+    """429 with Retry-After while any of the subjects' rows is locked."""
+    locked = [row.locked_until for row in rows
               if row is not None and row.locked_until is not None and row.locked_until > now]
     if locked:
         wait = _seconds_until(max(locked), now)
         raise ApiError(429, "too_many_sign_in_attempts",
                        f"Too many failed sign-ins; try again in {wait} seconds.", headers={"Retry-After": str(wait)})
+
+
+def sign_in_rows(session: Session, subjects: list[str], lock: bool) -> dict[str, SignInThrottle | None]:
+    return {s: session.get(SignInThrottle, s, with_for_update=lock, populate_existing=True) for s in subjects}
+
+
+def reserve_sign_in(session: Session, subjects: list[str], policy: SignInPolicy, now: datetime) -> None:
+    """Before the password is checked: 429 while any subject is locked; otherwise the attempt counts as a
+    failure now (undone by `clear_sign_in` when the password is right), so concurrent guesses can't all slip in
+    before the first of them is recorded."""
+    rows = sign_in_rows(session, subjects, lock=True)
+    refuse_while_locked(list(rows.values()), now)
     for subject, row in rows.items():
         if row is None:
             row = SignInThrottle(subject=subject, failures=0, last_failure_at=now)

@@ -21,7 +21,7 @@ from bot.backend.models.disputes import (
     ResendProposal,
 )
 from bot.backend.models.evidence import Evidence, EvidenceKind, EvidencePurpose, LinkMedia
-from bot.backend.models.limits import MessageWindow, SignInThrottle
+from bot.backend.models.limits import MessageAllowance, SignInThrottle
 from bot.backend.models.money import LedgerAccount, LedgerEntry, LedgerKind, Refund, RefundStatus
 from bot.backend.models.orders import Actor, Order, OrderKind, OrderLine, OrderLogEntry, OrderStatus, PaymentMethod, Processing
 from bot.backend.models.records import BackendMeta, IdempotencyRecord, NumberSequence

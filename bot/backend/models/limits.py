@@ -1,5 +1,5 @@
 """Abuse limits kept in the backend, so every Rasa replica and every console counts against the same numbers:
-each sender's message window (channels) and each account's and address's run of failed sign-ins."""
+each sender's message allowance (channels) and each account's and address's run of failed sign-ins."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from sqlalchemy import Column, DateTime, Integer, String
 from bot.backend.models.base import Base
 
 
-class MessageWindow(Base):
-    """How many messages a sender (`seller:<id>`, or `wa:<number>` for a number linked to no seller) sent since
-    its window started. One row per sender, reset when the window has passed: the table grows with senders only."""
+class MessageAllowance(Base):
+    """A sender's (`seller:<id>`, or `wa:<number>` for a number linked to no seller) spent budget, as the moment
+    it will have flowed back in full (a generic cell rate: each message admitted moves it on by one message's
+    share of the window), and how many messages were refused since the last one admitted. One row per sender."""
 
-    __tablename__ = "message_windows"
+    __tablename__ = "message_allowances"
 
     sender = Column(String(160), primary_key=True)
-    started_at = Column(DateTime, nullable=False)
-    count = Column(Integer, nullable=False)
+    spent_until = Column(DateTime, nullable=False)
+    refused = Column(Integer, nullable=False)
 
 
 class SignInThrottle(Base):
