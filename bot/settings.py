@@ -75,7 +75,7 @@ class Settings:
     # replicas; the messages one conversation may have in flight on one replica; sign-in lockouts.
     message_limit: int = 30
     message_window_seconds: int = 60
-    message_burst: int = 8
+    message_burst: int = 5
     messages_in_flight: int = 8
     sign_in_free_failures: int = 5
     sign_in_lockout_seconds: int = 2
@@ -247,7 +247,7 @@ def load_settings() -> Settings:
         support_timezone=os.environ.get("ALEX_SUPPORT_TIMEZONE", "") or "UTC",
         message_limit=int(os.environ.get("ALEX_MESSAGE_LIMIT", "30")),
         message_window_seconds=int(os.environ.get("ALEX_MESSAGE_WINDOW_SECONDS", "60")),
-        message_burst=int(os.environ.get("ALEX_MESSAGE_BURST", "8")),
+        message_burst=int(os.environ.get("ALEX_MESSAGE_BURST", "5")),
         messages_in_flight=int(os.environ.get("ALEX_MESSAGES_IN_FLIGHT", "8")),
         sign_in_free_failures=int(os.environ.get("ALEX_SIGN_IN_FREE_FAILURES", "5")),
         sign_in_lockout_seconds=int(os.environ.get("ALEX_SIGN_IN_LOCKOUT_SECONDS", "2")),

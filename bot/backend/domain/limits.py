@@ -27,7 +27,7 @@ class MessageBudget:
 
     messages: int = 30
     window_seconds: int = 60
-    burst: int = 8
+    burst: int = 5
 
     @property
     def interval(self) -> timedelta:
