@@ -15,6 +15,7 @@ from bot.stack import Stack
 from tests.browser.conftest import shot
 from tests.browser.help_page import bot_said, expect, last_bot, open_chat, send, sign_in
 from tests.e2e.conversation import tracker
+from tests.images import image_bytes
 
 
 def test_the_help_page_shows_the_platforms_policy_articles(page: Any, stack: tuple[Stack, Settings]) -> None:
@@ -138,19 +139,14 @@ def test_a_seller_attaches_a_photo_and_it_reaches_the_bot_as_evidence(
 ) -> None:
     _, settings = stack
     photo = tmp_path / "damaged parcel.png"
-    photo.write_bytes(
-        bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
-        + bytes.fromhex("1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-    )
+    photo.write_bytes(image_bytes("PNG"))  # a real image: the evidence store decodes and writes every image anew
     sign_in(page, settings, "S1001")
     open_chat(page)
     session = page.evaluate("window.alexChat.session()")
     page.set_input_files(".alex-file", str(photo))
     expect()(page.locator(".alex-pending-file")).to_contain_text("damaged parcel.png")
-    page.fill(".alex-input", "the parcel arrived like this")
-    page.press(".alex-input", "Enter")
+    send(page, "the parcel arrived like this")  # returns once Alex answered this message (the turn is done)
     expect()(page.locator(".alex-user").last.locator(".alex-attachment")).to_contain_text("damaged parcel.png")
-    page.wait_for_selector(".alex-bot")
     shot(page, "chat-attachment")
     latest = tracker(settings, f"web:{session}:S1001")["latest_message"]
     [attachment] = latest["metadata"]["attachments"]
