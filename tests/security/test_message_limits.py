@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import random
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,8 +64,14 @@ def test_a_flood_in_one_conversation_is_refused_at_once_and_nothing_is_lost_or_h
     settings = stack[1]
     client = SellerChatClient(settings.rasa_url, mint_seller_token(_fresh_seller(), settings.identity_secret))
     texts = [f"hello number {n}" for n in range(FLOOD)]
+    start = threading.Barrier(FLOOD)
+
+    def send_at_once(text: str) -> requests.Response:
+        start.wait()  # every thread is ready: the flood arrives together, however busy the machine is
+        return client.send(text)
+
     with ThreadPoolExecutor(FLOOD) as pool:
-        replies = list(pool.map(client.send, texts))
+        replies = list(pool.map(send_at_once, texts))
 
     refused = [r for r in replies if r.status_code != 200]
     assert refused, "every message of the flood was handled"

@@ -13,7 +13,9 @@
   var MAX_CHARS = 2000;
   var OPEN_KEY = "alex-chat-open";
   var token = null;
-  var tokenRenewAt = 0; // 80% into the token's life, counted on this computer's clock from when it arrived
+  // Halfway through the token's life, counted on this computer's clock from when it arrived: a renewal has half a
+  // lifetime to get through a slow network or a busy server before the socket would be cut off.
+  var tokenRenewAt = 0;
   var renewalTimer = null;
   var sellerId = null;
   var sessionName = null;
@@ -135,7 +137,7 @@
       return reply.json();
     }).then(function (body) {
       token = body.token;
-      tokenRenewAt = Date.now() + body.expires_in * 800;
+      tokenRenewAt = Date.now() + body.expires_in * 500;
       sellerId = body.seller_id;
       return token;
     });
