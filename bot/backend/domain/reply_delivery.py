@@ -17,9 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.backend.domain import tickets
-from bot.backend.errors import not_found
 from bot.backend.models import (
-    AuthorKind,
     DeliveryState,
     OutboundStatus,
     TicketMessage,
@@ -42,15 +40,6 @@ def _outbound(session: Session, message_id: str, now: datetime) -> WhatsAppOutbo
     return row
 
 
-def _reply(session: Session, ticket_number: str, message_id: int) -> TicketMessage:
-    ticket = tickets.by_number(session, ticket_number)
-    message = next((m for m in ticket.messages if m.id == message_id and m.author_kind is AuthorKind.AGENT
-                    and not m.internal), None)
-    if message is None:
-        raise not_found("message_not_found", "agent message on this ticket")
-    return message
-
-
 def _described(errors: list[dict[str, Any]]) -> str:
     return "; ".join(f"{e.get('code')} {e.get('title')}" + (f": {e['message']}" if e.get("message") else "")
                      for e in errors)[:500] or "failed"
@@ -66,7 +55,7 @@ def record_attempt(session: Session, ticket_number: str, message_id: int, whatsa
                    template: bool, error: str | None, now: datetime) -> tuple[TicketMessage, dict[str, Any]]:
     """An attempt the channel made: linked to the message WhatsApp accepted (statuses already recorded for it
     apply now), or the reply failed at once. Also answers, like a status, whether to resend as the template."""
-    message = _reply(session, ticket_number, message_id)
+    message = tickets.agent_reply(tickets.by_number(session, ticket_number), message_id)
     if whatsapp_message_id is None:
         _failed(message, error or "refused", now)
         return message, {}

@@ -257,7 +257,8 @@ def reply(session: Session, agent: Agent, ticket: Ticket, body: str, internal: b
     return message
 
 
-def _agent_reply(ticket: Ticket, message_id: int) -> TicketMessage:
+def agent_reply(ticket: Ticket, message_id: int) -> TicketMessage:
+    """One of the ticket's replies to the seller (not an internal note), or 404 message_not_found."""
     message = next((m for m in ticket.messages if m.id == message_id and not m.internal
                     and m.author_kind is AuthorKind.AGENT), None)
     if message is None:
@@ -272,7 +273,7 @@ def begin_delivery(session: Session, agent: Agent, ticket: Ticket, message_id: i
     under way (409 delivery_in_progress). An attempt that never reported back (its console died) may be taken
     over after DELIVERY_LEASE; the second value says so, since that attempt may have reached the seller."""
     _owned(ticket, agent)
-    message = _agent_reply(ticket, message_id)
+    message = agent_reply(ticket, message_id)
     interrupted = message.delivery_attempt_at is not None
     won = session.execute(
         update(TicketMessage)
@@ -296,7 +297,7 @@ def set_delivery(session: Session, ticket: Ticket, message_id: int, state: Deliv
     """How far a reply got; it ends the delivery attempt under way, if any. The console only knows its reply
     reached the channel (`sent`): what the channel reported during this attempt (delivered, read, or failed on
     WhatsApp, domain/reply_delivery.py) is further along and stands."""
-    message = _agent_reply(ticket, message_id)
+    message = agent_reply(ticket, message_id)
     began, reported = message.delivery_attempt_at, message.delivery_reported_at
     if not (state is DeliveryState.SENT and began is not None and reported is not None and reported >= began):
         message.delivery_state = state
